@@ -1,0 +1,44 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11:
+#   make run    install, migrate, import seeds/, build the index, serve on 127.0.0.1:8000
+#   make test   install, then the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test serve bench browser-deps migrate seed clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py import_essays seeds/
+	$(PY) manage.py check_index --fix
+
+run: seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+# Production-style serving: gunicorn, one worker per core, settings from config.production.
+serve: migrate
+	DJANGO_SETTINGS_MODULE=config.production $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_SETTINGS_MODULE=config.production $(VENV)/bin/gunicorn -c config/gunicorn.py config.wsgi
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+# Debian's Chromium and its driver, for the end-to-end tests (root).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+clean:
+	rm -rf $(VENV) var

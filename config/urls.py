@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from essays import views as essay_views
+from essays.feeds import LatestEssaysFeed
+from search import views as search_views
+
+urlpatterns = [
+    path("", include("essays.urls")),
+    path("search/", search_views.search_page, name="search"),
+    path("api/search", search_views.search_api, name="api-search"),
+    path("api/essays", essay_views.api_essay_list, name="api-essays"),
+    path("api/essays/<int:pk>", essay_views.api_essay_detail, name="api-essay"),
+    path("feed/", LatestEssaysFeed(), name="feed"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,121 @@
+"""Admin for essays, with a page to upload many essay files at once."""
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from search.sync import batched_indexing
+
+from .importing import FAILED, ImportOutcome, clean_source_name, import_essay_bytes, summarize
+from .models import Essay
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        if not files:
+            raise ValidationError("请选择至少一个文件。")
+        if len(files) > settings.ESSAY_MAX_UPLOAD_FILES:
+            raise ValidationError(f"一次最多上传 {settings.ESSAY_MAX_UPLOAD_FILES} 个文件。")
+        return files
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(label="文章文件", help_text="可一次选择多个 .txt 文件（UTF-8 或 GB18030）。")
+
+
+def read_upload(upload):
+    """The bytes of an uploaded file, or None if it is over the size limit
+    (checked before reading, so a huge upload is not loaded into memory)."""
+    if upload.size is not None and upload.size > settings.ESSAY_MAX_BYTES:
+        return None
+    return upload.read(settings.ESSAY_MAX_BYTES + 1)
+
+
+class ParagraphsField(forms.CharField):
+    """Paragraphs edited as plain text, one paragraph per block separated
+    by a blank line."""
+
+    widget = forms.Textarea(attrs={"rows": 24, "cols": 100})
+
+    def prepare_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return "\n\n".join(value)
+        return value
+
+    def to_python(self, value):
+        text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+        paragraphs = [" ".join(block.split()) for block in text.split("\n\n")]
+        return [p for p in paragraphs if p]
+
+    def validate(self, value):
+        if not value:
+            raise ValidationError("文章至少需要一个段落。")
+
+
+class EssayForm(forms.ModelForm):
+    paragraphs = ParagraphsField(label="段落", help_text="每段之间空一行。")
+
+    class Meta:
+        model = Essay
+        fields = ("number", "title", "paragraphs")
+
+
+@admin.register(Essay)
+class EssayAdmin(admin.ModelAdmin):
+    form = EssayForm
+    list_display = ("number", "title", "paragraph_total", "updated")
+    list_display_links = ("title",)
+    search_fields = ("title",)
+    ordering = ("number", "id")
+    readonly_fields = ("source_name", "content_hash", "created", "updated")
+    fields = ("number", "title", "paragraphs", "source_name", "content_hash", "created", "updated")
+    change_list_template = "admin/essays/essay/change_list.html"
+
+    @admin.display(description="段落数")
+    def paragraph_total(self, obj):
+        return obj.paragraph_count
+
+    def get_urls(self):
+        upload = path("upload/", self.admin_site.admin_view(self.upload_view), name="essays_essay_upload")
+        return [upload] + super().get_urls()
+
+    def upload_view(self, request):
+        """Import uploaded files through the same function as the command;
+        each file succeeds or fails on its own."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        outcomes, counts = None, None
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            outcomes = []
+            with batched_indexing() as batch:
+                for upload in form.cleaned_data["files"]:
+                    data = read_upload(upload)
+                    if data is None or len(data) > settings.ESSAY_MAX_BYTES:
+                        outcome = ImportOutcome(
+                            clean_source_name(upload.name), FAILED,
+                            reason=f"file is {upload.size} bytes, over the limit of {settings.ESSAY_MAX_BYTES} bytes")
+                    else:
+                        outcome = import_essay_bytes(data, upload.name)
+                    batch.touch(outcome.essay_id)
+                    outcomes.append(outcome)
+            counts = summarize(outcomes)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "上传文章",
+            "form": form,
+            "outcomes": outcomes,
+            "counts": counts,
+            "changelist_url": reverse("admin:essays_essay_changelist"),
+        }
+        return TemplateResponse(request, "admin/essays/essay/upload.html", context)

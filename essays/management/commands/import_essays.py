@@ -1,0 +1,38 @@
+"""python manage.py import_essays PATH [PATH ...]"""
+from django.core.management.base import BaseCommand, CommandError
+
+from essays.importing import FAILED, find_essay_files, import_essay_file, summarize
+from essays.progress import Progress
+from search.sync import batched_indexing
+
+
+class Command(BaseCommand):
+    help = "Import essay files and directories (recursively). Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", help="essay files or directories")
+        parser.add_argument("--dry-run", action="store_true", help="parse and report, write nothing")
+
+    def handle(self, paths, dry_run=False, **options):
+        files = find_essay_files(paths)
+        if not files:
+            raise CommandError("no essay files found in: " + ", ".join(paths))
+        progress = Progress(len(files), label="importing", stream=self.stderr._out)
+        outcomes = []
+        # One index writer for the whole run instead of one per essay; the
+        # index is brought in step for every file seen, even unchanged ones,
+        # so a run that was killed half-way is repaired by the next run.
+        with batched_indexing(enabled=not dry_run) as batch:
+            for path in files:
+                outcome = import_essay_file(path, dry_run=dry_run)
+                outcomes.append(outcome)
+                batch.touch(outcome.essay_id)
+                if outcome.status == FAILED:
+                    self.stderr.write(f"FAILED {path}: {outcome.reason}")
+                progress.advance()
+        progress.close()
+        counts = summarize(outcomes)
+        prefix = "dry run, nothing written: " if dry_run else ""
+        self.stdout.write(prefix + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if counts[FAILED]:
+            raise SystemExit(1)

@@ -1,0 +1,77 @@
+"""The archive's one model: an essay, its title and its paragraphs."""
+import hashlib
+import json
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+# Essays are listed by their sequence number; essays without one come last.
+ORDERING = (F("number").asc(nulls_last=True), "id")
+
+
+class EssayQuerySet(models.QuerySet):
+    def in_order(self):
+        return self.order_by(*ORDERING)
+
+
+class Essay(models.Model):
+    number = models.PositiveIntegerField("序号", null=True, blank=True, db_index=True)
+    title = models.CharField("标题", max_length=500)
+    paragraphs = models.JSONField("段落", default=list)
+    # The stable reference an import is keyed on: the file's name.
+    source_name = models.CharField("来源文件", max_length=255, unique=True)
+    content_hash = models.CharField("内容哈希", max_length=64, db_index=True)
+    created = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
+    updated = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = EssayQuerySet.as_manager()
+
+    class Meta:
+        ordering = ORDERING
+        verbose_name = "文章"
+        verbose_name_plural = "文章"
+
+    def __str__(self):
+        return f"{self.number} {self.title}" if self.number is not None else self.title
+
+    def get_absolute_url(self):
+        return reverse("essays:detail", args=[self.pk])
+
+    @property
+    def paragraph_count(self):
+        return len(self.paragraphs or [])
+
+    @property
+    def char_count(self):
+        return sum(len(p) for p in self.paragraphs or [])
+
+    def numbered_paragraphs(self):
+        """(1-based index, text) pairs: the paragraph numbers used in anchors."""
+        return list(enumerate(self.paragraphs or [], start=1))
+
+    def search_digest(self):
+        """A hash of everything the search index holds for this essay, so a
+        stale index entry can be told from a current one."""
+        payload = json.dumps([self.number, self.title, list(self.paragraphs or [])], ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def _neighbour(self, after):
+        n, pk = self.number, self.pk
+        if after:
+            if n is None:
+                cond = Q(number__isnull=True, id__gt=pk)
+            else:
+                cond = Q(number__gt=n) | Q(number=n, id__gt=pk) | Q(number__isnull=True)
+            return Essay.objects.filter(cond).in_order().first()
+        if n is None:
+            cond = Q(number__isnull=False) | Q(number__isnull=True, id__lt=pk)
+        else:
+            cond = Q(number__lt=n) | Q(number=n, id__lt=pk)
+        return Essay.objects.filter(cond).order_by(F("number").desc(nulls_first=True), "-id").first()
+
+    def next_essay(self):
+        return self._neighbour(after=True)
+
+    def previous_essay(self):
+        return self._neighbour(after=False)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "essays"
+
+urlpatterns = [
+    path("", views.essay_list, name="list"),
+    path("essays/<int:pk>/", views.essay_detail, name="detail"),
+]

@@ -1,0 +1,85 @@
+"""Browse pages and the essays JSON API. Views validate input and render;
+the work happens in models and the search layer."""
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from search.highlight import highlighted_paragraphs
+
+from .models import Essay
+
+
+def _page(request, per_page):
+    """The requested page number, or None when it is not a positive integer."""
+    raw = request.GET.get("page", "1")
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= 10**6 else None
+
+
+@require_GET
+def essay_list(request):
+    paginator = Paginator(Essay.objects.in_order().only("id", "number", "title", "paragraphs"),
+                          settings.ESSAYS_PER_PAGE, orphans=3)
+    number = _page(request, settings.ESSAYS_PER_PAGE) or 1
+    page = paginator.get_page(number)
+    return render(request, "essays/list.html", {
+        "page": page,
+        "paginator": paginator,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+    })
+
+
+@require_GET
+def essay_detail(request, pk):
+    essay = get_object_or_404(Essay, pk=pk)
+    query = request.GET.get("q", "")[:500]
+    return render(request, "essays/detail.html", {
+        "essay": essay,
+        "paragraphs": highlighted_paragraphs(essay, query),
+        "query": query,
+        "previous": essay.previous_essay(),
+        "next": essay.next_essay(),
+    })
+
+
+def _essay_summary(request, essay):
+    return {"id": essay.pk, "number": essay.number, "title": essay.title,
+            "url": request.build_absolute_uri(essay.get_absolute_url())}
+
+
+def _json_error(message, status):
+    return JsonResponse({"error": message}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def api_essay_list(request):
+    per_page = settings.ESSAYS_PER_PAGE
+    number = _page(request, per_page)
+    if number is None:
+        return _json_error("page must be a positive integer", 400)
+    paginator = Paginator(Essay.objects.in_order().only("id", "number", "title"), per_page)
+    if number > paginator.num_pages:
+        return _json_error(f"page {number} does not exist (there are {paginator.num_pages})", 404)
+    page = paginator.page(number)
+    return JsonResponse({
+        "count": paginator.count,
+        "page": number,
+        "num_pages": paginator.num_pages,
+        "results": [_essay_summary(request, e) for e in page.object_list],
+    }, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def api_essay_detail(request, pk):
+    try:
+        essay = get_object_or_404(Essay, pk=pk)
+    except Http404:
+        return _json_error("essay not found", 404)
+    data = _essay_summary(request, essay)
+    data.update(paragraphs=list(essay.paragraphs), source_name=essay.source_name)
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,28 @@
+"""python manage.py rebuild_index"""
+from django.core.management.base import BaseCommand
+
+from essays.models import Essay
+from essays.progress import Progress
+from search import service, sync
+from search.index import IndexUnavailable
+
+
+class Command(BaseCommand):
+    help = "Rebuild the search index from the database (readers keep the old index until the swap)."
+
+    def handle(self, **options):
+        index = service.get_index()
+        try:
+            index.open(create=True)
+        except IndexUnavailable as err:
+            self.stderr.write(f"{err}; removing the damaged index and starting afresh")
+            index.destroy()
+        essays = list(Essay.objects.all().iterator(chunk_size=500))
+        progress = Progress(len(essays), label="indexing", stream=self.stderr._out)
+        index.write(add=[service.essay_doc(e) for e in essays], clear=True, progress=progress)
+        progress.close()
+        # Essays saved while the rebuild ran are brought in step now.
+        missing, stale, orphans = sync.reconcile()
+        self.stdout.write(f"indexed {len(essays)} essays"
+                          + (f"; then repaired {len(missing) + len(stale) + len(orphans)} changed meanwhile"
+                             if missing or stale or orphans else ""))

@@ -1,0 +1,88 @@
+"""The search layer's face for the rest of the site: index essays, remove
+them, run a query. Views, commands and signal handlers call only this
+module, so another backend (e.g. PostgreSQL) can stand beside Whoosh."""
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from . import query as q
+from .index import EssayDoc, IndexUnavailable, WhooshIndex  # noqa: F401  (re-exported)
+from .snippets import occurrences
+from .syntax import QueryError, parse_query  # noqa: F401  (re-exported)
+
+_indexes = {}
+_lock = threading.Lock()
+
+
+def get_index():
+    """The process's index object for the configured directory."""
+    path = Path(settings.SEARCH_INDEX_DIR)
+    with _lock:
+        ix = _indexes.get(path)
+        if ix is None:
+            ix = _indexes[path] = WhooshIndex(path)
+        return ix
+
+
+def essay_doc(essay):
+    """The backend-neutral document of an Essay row."""
+    return EssayDoc(
+        id=essay.pk,
+        number=essay.number,
+        created=essay.created.timestamp() if essay.created else 0.0,
+        title=essay.title,
+        paragraphs=tuple(essay.paragraphs or ()),
+        digest=essay.search_digest(),
+    )
+
+
+def index_essays(essays, progress=None):
+    """Add or replace these essays in the index."""
+    get_index().write(add=[essay_doc(e) for e in essays], progress=progress)
+
+
+def remove_essays(ids):
+    """Remove these essay ids from the index."""
+    get_index().write(remove=list(ids))
+
+
+def indexed_digests():
+    """essay id -> digest of the indexed copy."""
+    return _view().digest_map()
+
+
+def _view():
+    """The reading view; an archive with no essays yet gets an empty index
+    instead of an error, while a missing index beside existing essays is
+    reported (IndexUnavailable) rather than silently answering nothing."""
+    from essays.models import Essay
+
+    index = get_index()
+    if not index.exists() and not Essay.objects.exists():
+        index.open(create=True)
+    return index.view()
+
+
+def search(text, sort="relevance", page=1, per_page=20):
+    """Parse and run a query; fill the page's hits with titles, links,
+    occurrence counts and snippets from the database. Raises QueryError
+    (a message for the user) or IndexUnavailable."""
+    from essays.models import Essay
+
+    parsed = parse_query(text)
+    result = q.run_query(_view(), parsed, sort=sort, page=page, per_page=per_page)
+    essays = Essay.objects.in_bulk([hit.id for hit in result.hits])
+    terms = [t.text for t in parsed.highlight_terms() if t.scope == "all"]
+    title_terms = [t.text for t in parsed.highlight_terms() if t.scope == "title"]
+    kept = []
+    for hit in result.hits:
+        essay = essays.get(hit.id)
+        if essay is None:  # deleted since the index was read
+            continue
+        hit.title, hit.url = essay.title, essay.get_absolute_url()
+        hit.occurrences, hit.snippets = occurrences(essay.title, essay.paragraphs, terms, title_terms)
+        hit.more = max(0, hit.occurrences - len(hit.snippets))
+        kept.append(hit)
+    result.hits = kept
+    return result

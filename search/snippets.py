@@ -1,0 +1,87 @@
+"""Occurrences and keyword-in-context snippets, in the original text.
+
+Matching happens on folded text; a reader wants to see the original. Each
+occurrence found in the folded paragraph is mapped back through
+analysis.fold_with_map, so highlights cover exactly the characters that
+matched (punctuation inside a quote included).
+"""
+from dataclasses import dataclass
+
+from .analysis import fold_with_map
+
+CONTEXT_CHARS = 32
+MAX_SNIPPETS = 3
+
+
+@dataclass(frozen=True)
+class Snippet:
+    paragraph: int  # 0 = the title, 1.. = paragraph number
+    text: str
+    highlights: tuple  # ((start, end), ...) offsets into text
+
+
+def find_spans(text, terms):
+    """Merged (start, end) spans of `text` where any of the folded `terms`
+    occurs, in original-text offsets."""
+    folded, starts, ends = fold_with_map(text)
+    if starts is None:
+        return []
+    spans = []
+    for term in terms:
+        i = folded.find(term)
+        while i != -1:
+            spans.append((starts[i], ends[i + len(term) - 1]))
+            i = folded.find(term, i + len(term))
+    spans.sort()
+    merged = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _snippet(paragraph, text, spans, span):
+    start = max(0, span[0] - CONTEXT_CHARS)
+    end = min(len(text), span[1] + CONTEXT_CHARS)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    shift = len(prefix) - start
+    highlights = tuple(
+        (max(s, start) + shift, min(e, end) + shift) for s, e in spans if s < end and e > start
+    )
+    return Snippet(paragraph, prefix + text[start:end] + suffix, highlights)
+
+
+def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS):
+    """Count occurrences and build the first `limit` snippets.
+
+    `terms` may occur anywhere; `title_terms` only count in the title.
+    Returns (count, snippets)."""
+    count, snippets = 0, []
+    sources = [(0, title, list(terms) + list(title_terms))]
+    sources += [(i, p, list(terms)) for i, p in enumerate(paragraphs, start=1)]
+    for number, text, wanted in sources:
+        if not wanted:
+            continue
+        spans = find_spans(text, wanted)
+        count += len(spans)
+        for span in spans:
+            if len(snippets) >= limit:
+                break
+            snippets.append(_snippet(number, text, spans, span))
+    return count, snippets
+
+
+def split_highlights(text, highlights):
+    """[(piece, is_match), ...] for templates, which escape each piece."""
+    out, pos = [], 0
+    for s, e in highlights:
+        if s > pos:
+            out.append((text[pos:s], False))
+        out.append((text[s:e], True))
+        pos = e
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out

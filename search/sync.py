@@ -1,0 +1,125 @@
+"""The one place that keeps the index in step with the database.
+
+Saving or deleting an Essay schedules an index update for after the
+transaction commits. Inside `batched_indexing()` (bulk imports) updates are
+collected and written together, in chunks, at the end of the block.
+`reconcile()` compares the database with the index and repairs drift; the
+import command, `rebuild_index` and `check_index --fix` all end with it.
+"""
+import logging
+import threading
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from essays.models import Essay
+
+from . import service
+
+log = logging.getLogger(__name__)
+_state = threading.local()
+
+
+class _Batch:
+    def __init__(self):
+        self.touched = set()
+
+    def touch(self, essay_id):
+        """Make sure this essay is in step at the end of the batch, whether
+        or not it was saved (an unchanged file may still be missing from an
+        index that a killed run left behind)."""
+        if essay_id is not None:
+            self.touched.add(essay_id)
+
+
+@contextmanager
+def batched_indexing(enabled=True):
+    """Collect index updates for the block and apply them at its end."""
+    outer = getattr(_state, "batch", None)
+    if outer is not None:  # nested: the outer block applies everything
+        yield outer
+        return
+    if not enabled:
+        yield _Batch()
+        return
+    batch = _state.batch = _Batch()
+    try:
+        yield batch
+    finally:
+        _state.batch = None
+    reconcile(ids=batch.touched)
+
+
+def _on_save(sender, instance, **kwargs):
+    batch = getattr(_state, "batch", None)
+    if batch is not None:
+        batch.touch(instance.pk)
+        return
+    pk = instance.pk
+    transaction.on_commit(lambda: _apply(pk))
+
+
+def _on_delete(sender, instance, **kwargs):
+    batch = getattr(_state, "batch", None)
+    if batch is not None:
+        batch.touch(instance.pk)
+        return
+    pk = instance.pk
+    transaction.on_commit(lambda: _apply(pk))
+
+
+def _apply(pk):
+    """Index one essay as the database has it now (or remove it). A failure
+    here must not undo the editor's saved work: it is logged, and
+    check_index finds and repairs the drift."""
+    try:
+        essay = Essay.objects.filter(pk=pk).first()
+        if essay is None:
+            service.remove_essays([pk])
+        else:
+            service.index_essays([essay])
+    except Exception:
+        log.exception("could not update the search index for essay %s; run check_index --fix", pk)
+
+
+def drift(ids=None):
+    """(missing, stale, orphans): essay ids absent from the index, indexed
+    with old content, and indexed but no longer in the database."""
+    indexed = service.indexed_digests()
+    rows = Essay.objects.all()
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    missing, stale, present = [], [], set()
+    for essay in rows.iterator(chunk_size=500):
+        present.add(essay.pk)
+        digest = indexed.get(essay.pk)
+        if digest is None:
+            missing.append(essay.pk)
+        elif digest != essay.search_digest():
+            stale.append(essay.pk)
+    candidates = indexed.keys() if ids is None else set(ids) & indexed.keys()
+    orphans = sorted(set(candidates) - present)
+    return missing, stale, orphans
+
+
+def reconcile(ids=None, progress_factory=None):
+    """Repair drift for the given essay ids (None: all). Returns the drift
+    that was found and repaired."""
+    service.get_index().open(create=True)
+    missing, stale, orphans = drift(ids)
+    todo = missing + stale
+    progress = progress_factory(len(todo)) if (progress_factory and todo) else None
+    for start in range(0, len(todo), 500):
+        chunk = Essay.objects.in_bulk(todo[start:start + 500])
+        service.index_essays([chunk[k] for k in todo[start:start + 500] if k in chunk], progress=progress)
+    if orphans:
+        service.remove_essays(orphans)
+    if progress:
+        progress.close()
+    return missing, stale, orphans
+
+
+def connect():
+    post_save.connect(_on_save, sender=Essay, dispatch_uid="search.sync.save")
+    post_delete.connect(_on_delete, sender=Essay, dispatch_uid="search.sync.delete")

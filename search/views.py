@@ -1,0 +1,84 @@
+"""The search page and the search API: validate, call the service, render."""
+import logging
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import service
+from .forms import SearchForm
+from .snippets import split_highlights
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = ['"天下大事必作于细"', "抓落实", "担当 -形式主义", "title:落实", "初心 OR 使命"]
+UNAVAILABLE = "搜索暂时不可用：搜索索引缺失或损坏。请管理员运行 python manage.py rebuild_index。"
+
+
+def _run(form):
+    """(result, error message, http status)."""
+    data = form.cleaned_data
+    try:
+        return service.search(data["q"], sort=data["sort"], page=data["page"], per_page=data["per_page"]), None, 200
+    except service.QueryError as err:
+        return None, str(err), 400
+    except service.IndexUnavailable:
+        log.exception("search index unavailable")
+        return None, UNAVAILABLE, 503
+
+
+@require_GET
+def search_page(request):
+    form = SearchForm(request.GET)
+    context = {"form": form, "examples": EXAMPLES, "q": request.GET.get("q", "")[:500]}
+    status = 200
+    if not form.is_valid():
+        context["error"] = form.error_text()
+        status = 400
+    elif form.cleaned_data["q"]:
+        result, error, status = _run(form)
+        context.update(result=result, error=error)
+        if result is not None:
+            context["hits"] = [_hit_context(h) for h in result.hits]
+            context["pages"] = range(1, result.num_pages + 1) if result.num_pages <= 12 else None
+    return render(request, "search/results.html", context, status=status)
+
+
+def _hit_context(hit):
+    return {
+        "hit": hit,
+        "snippets": [{"paragraph": s.paragraph, "pieces": split_highlights(s.text, s.highlights)}
+                     for s in hit.snippets],
+    }
+
+
+@require_GET
+def search_api(request):
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return _json({"error": form.error_text()}, 400)
+    q = form.cleaned_data["q"]
+    if not q:
+        return _json({"error": "q is required"}, 400)
+    result, error, status = _run(form)
+    if result is None:
+        return _json({"error": error}, status)
+    return _json({
+        "query": q,
+        "mode": result.mode,
+        "count": result.count,
+        "page": result.page,
+        "per_page": result.per_page,
+        "sort": result.sort,
+        "results": [{
+            "id": h.id, "number": h.number, "title": h.title,
+            "url": request.build_absolute_uri(h.url),
+            "score": h.score, "occurrences": h.occurrences,
+            "snippets": [{"paragraph": s.paragraph, "text": s.text, "highlights": [list(x) for x in s.highlights]}
+                         for s in h.snippets],
+        } for h in result.hits],
+    })
+
+
+def _json(data, status=200):
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,46 @@
+"""Shared fixtures: every test gets its own data directory, so the search
+index is a real Whoosh index in a temporary folder."""
+from pathlib import Path
+
+import pytest
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_7229694e1c405891.txt"
+SEED_TITLE = "让抓落实成为党员干部的鲜明特质"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, settings):
+    """Point DATA_DIR and the index at a fresh temp folder."""
+    settings.DATA_DIR = tmp_path
+    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    return tmp_path
+
+
+def essay_file(number, title, paragraphs, name=None, directory=None):
+    """Bytes of an essay file in the archive's format (and write it if a
+    directory is given)."""
+    first = f"{number}{title}.txt" if number is not None else f"{title}.txt"
+    body = "".join(
+        f"<div><span style='font-size:16px'> \u3000\u3000{p}</span></div><div>&nbsp;</div>" for p in paragraphs
+    )
+    data = (first + "\n" + body).encode("utf-8")
+    if directory is not None:
+        path = Path(directory) / (name or f"{number:04d}.txt")
+        path.write_bytes(data)
+        return path
+    return data
+
+
+@pytest.fixture
+def make_essay(db):
+    """Create an essay through the real import path."""
+    from essays.importing import import_essay_bytes
+
+    def make(number, title, paragraphs, name=None):
+        outcome = import_essay_bytes(essay_file(number, title, paragraphs), name or f"{number}-{title}.txt")
+        assert outcome.status == "created", outcome
+        from essays.models import Essay
+
+        return Essay.objects.get(pk=outcome.essay_id)
+
+    return make
