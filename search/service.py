@@ -86,3 +86,12 @@ def search(text, sort="relevance", page=1, per_page=20):
         kept.append(hit)
     result.hits = kept
     return result
+
+
+def warm_up():
+    """Open the index and load its reading view (a server worker calls this
+    before its first request)."""
+    from . import analysis
+
+    analysis.load()
+    _view()

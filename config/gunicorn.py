@@ -1,0 +1,26 @@
+"""gunicorn settings for `make serve` (see config.production).
+
+The app is loaded once in the master (preload) so Django, the settings and
+jieba's dictionary are shared by the workers; each worker opens the search
+index itself after the fork, since open index files must not be shared."""
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+preload_app = True
+timeout = 60
+graceful_timeout = 20
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def post_worker_init(worker):
+    """Load the index's reading view before the first request arrives."""
+    try:
+        from search import service
+
+        service.warm_up()
+    except Exception:  # a missing index is reported per request, clearly
+        worker.log.exception("search warm-up failed")
