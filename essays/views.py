@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from search.highlight import highlighted_paragraphs
 
@@ -21,7 +21,7 @@ def _page(request, per_page):
     return number if 1 <= number <= 10**6 else None
 
 
-@require_GET
+@require_safe
 def essay_list(request):
     paginator = Paginator(Essay.objects.in_order().only("id", "number", "title", "paragraphs"),
                           settings.ESSAYS_PER_PAGE, orphans=3)
@@ -34,7 +34,7 @@ def essay_list(request):
     })
 
 
-@require_GET
+@require_safe
 def essay_detail(request, pk):
     essay = get_object_or_404(Essay, pk=pk)
     query = request.GET.get("q", "")[:500]
@@ -56,7 +56,7 @@ def _json_error(message, status):
     return JsonResponse({"error": message}, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+@require_safe
 def api_essay_list(request):
     per_page = settings.ESSAYS_PER_PAGE
     number = _page(request, per_page)
@@ -74,7 +74,7 @@ def api_essay_list(request):
     }, json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+@require_safe
 def api_essay_detail(request, pk):
     try:
         essay = get_object_or_404(Essay, pk=pk)

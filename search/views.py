@@ -3,7 +3,7 @@ import logging
 
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import service
 from .forms import SearchForm
@@ -27,7 +27,7 @@ def _run(form):
         return None, UNAVAILABLE, 503
 
 
-@require_GET
+@require_safe
 def search_page(request):
     form = SearchForm(request.GET)
     context = {"form": form, "examples": EXAMPLES, "q": request.GET.get("q", "")[:500]}
@@ -52,7 +52,7 @@ def _hit_context(hit):
     }
 
 
-@require_GET
+@require_safe
 def search_api(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
