@@ -116,10 +116,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploads: essay files are small; anything larger is refused before parsing.
 ESSAY_MAX_BYTES = int(os.environ.get("ESSAY_MAX_BYTES", 5 * 1024 * 1024))
-ESSAY_MAX_UPLOAD_FILES = 200
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+ESSAY_MAX_UPLOAD_FILES = 100
+ESSAY_MAX_UPLOAD_TOTAL = 64 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files
 DATA_UPLOAD_MAX_NUMBER_FILES = ESSAY_MAX_UPLOAD_FILES
+# Oversized files are refused while they stream in; accepted ones stay in
+# memory, so nothing is spooled to disk outside the data directory.
+FILE_UPLOAD_HANDLERS = ["essays.uploads.SizeLimitUploadHandler"]
 
 # Search index and helper data of the search layer.
 SEARCH_INDEX_DIR = DATA_DIR / "index"

@@ -1,4 +1,7 @@
 """Admin for essays, with a page to upload many essay files at once."""
+import re
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -9,7 +12,9 @@ from django.urls import path, reverse
 from search.sync import batched_indexing
 
 from .importing import FAILED, ImportOutcome, clean_source_name, import_essay_bytes, summarize
-from .models import Essay
+from .models import ORDERING, Essay
+from .parsing import _clean as clean_paragraph
+from .uploads import skipped_uploads
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -21,7 +26,7 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
-        if not files:
+        if not files and self.required:
             raise ValidationError("请选择至少一个文件。")
         if len(files) > settings.ESSAY_MAX_UPLOAD_FILES:
             raise ValidationError(f"一次最多上传 {settings.ESSAY_MAX_UPLOAD_FILES} 个文件。")
@@ -30,6 +35,12 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(label="文章文件", help_text="可一次选择多个 .txt 文件（UTF-8 或 GB18030）。")
+
+    def __init__(self, *args, skipped=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Files the upload handler refused still count as "chosen": a POST of
+        # only oversized files gets a report, not "choose a file".
+        self.fields["files"].required = not skipped
 
 
 def read_upload(upload):
@@ -53,7 +64,11 @@ class ParagraphsField(forms.CharField):
 
     def to_python(self, value):
         text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
-        paragraphs = [" ".join(block.split()) for block in text.split("\n\n")]
+        # Blocks are separated by a line that is empty or only whitespace.
+        blocks = re.split(r"\n[^\S\n]*\n", text)
+        # The importer's whitespace rules, so saving an unedited essay keeps
+        # its text (an ideographic space inside a paragraph stays one).
+        paragraphs = [clean_paragraph(block) for block in blocks]
         return [p for p in paragraphs if p]
 
     def validate(self, value):
@@ -75,7 +90,7 @@ class EssayAdmin(admin.ModelAdmin):
     list_display = ("number", "title", "paragraph_total", "updated")
     list_display_links = ("title",)
     search_fields = ("title",)
-    ordering = ("number", "id")
+    ordering = ORDERING  # as on the site: essays without a number last
     readonly_fields = ("source_name", "content_hash", "created", "updated")
     fields = ("number", "title", "paragraphs", "source_name", "content_hash", "created", "updated")
     change_list_template = "admin/essays/essay/change_list.html"
@@ -83,6 +98,13 @@ class EssayAdmin(admin.ModelAdmin):
     @admin.display(description="段落数")
     def paragraph_total(self, obj):
         return obj.paragraph_count
+
+    def save_model(self, request, obj, form, change):
+        # source_name is the unique key imports use and is read only here: an
+        # essay added by hand gets a unique name that no import will match.
+        if not obj.source_name:
+            obj.source_name = f"manual-{uuid.uuid4().hex}"
+        super().save_model(request, obj, form, change)
 
     def get_urls(self):
         upload = path("upload/", self.admin_site.admin_view(self.upload_view), name="essays_essay_upload")
@@ -94,9 +116,19 @@ class EssayAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         outcomes, counts = None, None
-        form = UploadForm(request.POST or None, request.FILES or None)
+        # Bound on every POST, even one with no fields at all, so that an
+        # empty submission shows "choose a file" instead of a blank form.
+        if request.method == "POST":
+            files = request.FILES  # parses the body; the handler records refused files
+            skipped = skipped_uploads(request)
+            form = UploadForm(request.POST, files, skipped=skipped)
+        else:
+            skipped, form = [], UploadForm()
         if request.method == "POST" and form.is_valid():
-            outcomes = []
+            # Files refused while streaming in (essays.uploads) never reach
+            # the form; report them as failed like any other bad file.
+            outcomes = [ImportOutcome(clean_source_name(name), FAILED, reason=reason)
+                        for name, reason in skipped]
             with batched_indexing() as batch:
                 for upload in form.cleaned_data["files"]:
                     data = read_upload(upload)

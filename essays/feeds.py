@@ -2,6 +2,7 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html_join
 
 from .models import Essay
 
@@ -21,8 +22,11 @@ class LatestEssaysFeed(Feed):
         return item.title
 
     def item_description(self, item):
-        # Plain text, escaped by the feed generator.
-        return "\n\n".join((item.paragraphs or [])[:2])
+        # Atom1Feed declares the summary type="html": a reader un-escapes the
+        # XML and then renders the result as HTML. So the description must be
+        # HTML with the plain-text paragraphs escaped, or a paragraph reading
+        # "<img src=x onerror=...>" would become live markup in the reader.
+        return format_html_join("", "<p>{}</p>", ((p,) for p in (item.paragraphs or [])[:2]))
 
     def item_pubdate(self, item):
         return item.created
