@@ -13,5 +13,7 @@ class EssaysConfig(AppConfig):
         # the database itself when it is used.
         try:
             settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+            # whitenoise warns on every request when STATIC_ROOT is missing.
+            settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
         except OSError:
             pass
