@@ -15,6 +15,8 @@ Every write goes through `write()`, which waits for Whoosh's lock (a
 fcntl lock: the kernel drops it when a writer dies) instead of failing.
 """
 import logging
+import os
+import re
 import shutil
 import threading
 import time
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "essays"
 WRITE_TIMEOUT = 120.0  # seconds a writer waits for the lock
 COMMIT_EVERY = 500  # documents per commit in a bulk write
+_TOC_NAME = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc$")  # whoosh's table-of-contents files
 
 
 class IndexUnavailable(Exception):
@@ -135,11 +138,25 @@ class WhooshIndex:
 
     # -- opening ---------------------------------------------------------
     def exists(self):
-        return self.path.is_dir() and whoosh_index.exists_in(str(self.path), INDEX_NAME)
+        """Whether the directory holds an index, readable or not.
+
+        A directory listing, not whoosh's exists_in(): that reads the table
+        of contents, which costs a read per search and raises (not False)
+        when the file is damaged; a damaged index must count as existing so
+        that open() reports it instead of a writer creating an empty index
+        over it."""
+        try:
+            return any(_TOC_NAME.match(name) for name in os.listdir(self.path))
+        except OSError:
+            return False
 
     def open(self, create=True):
         """Open (and, for writers, create) the index; IndexUnavailable if it
         is missing or unreadable."""
+        if self._ix is not None and not self.path.is_dir():
+            # The directory was removed under us: the cached handle would
+            # write lock and segment files into a directory that is gone.
+            self.reset()
         if self._ix is not None:
             return self._ix
         with self._lock:

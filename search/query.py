@@ -100,6 +100,12 @@ def run_query(view, parsed, sort="relevance", page=1, per_page=20):
     numbers and scores; titles, URLs and snippets are filled in later."""
     if sort not in SORTS:
         raise QueryError("未知的排序方式。")
+    # Checked here, not only in the form: a page below 1 would slice from
+    # the end of the list, per_page 0 divides by zero in num_pages.
+    if type(page) is not int or page < 1:
+        raise QueryError("页码必须是正整数。")
+    if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
+        raise QueryError(f"每页条数必须在 1 到 {MAX_PER_PAGE} 之间。")
     docnums = matching_docnums(view, parsed) if not parsed.empty else []
     scores = _scores(view, parsed, docnums) if sort == "relevance" else {}
     phrase = parsed.phrase

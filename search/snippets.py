@@ -7,7 +7,7 @@ matched (punctuation inside a quote included).
 """
 from dataclasses import dataclass
 
-from .analysis import fold_with_map
+from .analysis import fold, fold_with_map
 
 CONTEXT_CHARS = 32
 MAX_SNIPPETS = 3
@@ -23,22 +23,31 @@ class Snippet:
 def find_spans(text, terms):
     """Merged (start, end) spans of `text` where any of the folded `terms`
     occurs, in original-text offsets."""
-    folded, starts, ends = fold_with_map(text)
-    if starts is None:
+    # Most paragraphs of a hit do not contain the terms: a plain fold (C
+    # speed) rules them out before the costlier character map is built.
+    plain = fold(text)
+    if not any(term in plain for term in terms):
         return []
+    folded, starts, ends = fold_with_map(text)
     spans = []
-    for term in terms:
+    for n, term in enumerate(terms):
         i = folded.find(term)
         while i != -1:
-            spans.append((starts[i], ends[i + len(term) - 1]))
+            spans.append((starts[i], ends[i + len(term) - 1], n))
             i = folded.find(term, i + len(term))
     spans.sort()
-    merged = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
+    # Overlapping spans merge. Touching spans merge only when they are
+    # different terms (抓 + 落实 in 抓落实 is one occurrence of the query);
+    # two touching occurrences of the same term ("落实落实") stay two, so a
+    # quote's occurrence count is its count in the folded text.
+    merged, members = [], []
+    for s, e, n in spans:
+        if merged and (s < merged[-1][1] or (s == merged[-1][1] and n not in members[-1])):
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            members[-1].add(n)
         else:
             merged.append((s, e))
+            members.append({n})
     return merged
 
 

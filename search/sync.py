@@ -69,11 +69,29 @@ def _on_delete(sender, instance, **kwargs):
     transaction.on_commit(lambda: _apply(pk))
 
 
+def _index_lost(ids):
+    """True when the index is missing although essays other than `ids` exist:
+    its directory was lost. Writing these essays would then create a fresh
+    index holding only them, and searches would answer with confident wrong
+    counts instead of 503. So nothing is written: searches keep saying the
+    index is unavailable until rebuild_index builds it whole. (With no other
+    essays, as on a first import, creating the index here is right.)"""
+    if service.get_index().exists():
+        return False
+    return Essay.objects.exclude(pk__in=list(ids)).exists()
+
+
+_LOST = "the search index is missing; not indexing essays %s. Run `python manage.py rebuild_index`"
+
+
 def _apply(pk):
     """Index one essay as the database has it now (or remove it). A failure
     here must not undo the editor's saved work: it is logged, and
     check_index finds and repairs the drift."""
     try:
+        if _index_lost([pk]):
+            log.error(_LOST, pk)
+            return
         essay = Essay.objects.filter(pk=pk).first()
         if essay is None:
             service.remove_essays([pk])
@@ -106,6 +124,9 @@ def drift(ids=None):
 def reconcile(ids=None, progress_factory=None):
     """Repair drift for the given essay ids (None: all). Returns the drift
     that was found and repaired."""
+    if ids is not None and _index_lost(ids):
+        log.error(_LOST, ", ".join(str(i) for i in sorted(ids)[:20]))
+        return [], [], []
     service.get_index().open(create=True)
     missing, stale, orphans = drift(ids)
     todo = missing + stale

@@ -105,27 +105,29 @@ def _lex(text):
 
 def parse_query(text):
     """Parse a query string; raises QueryError with a message for the user."""
-    text = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in (text or ""))
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise QueryError("查询必须是文字。")
+    text = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in text)
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"查询太长了：最多 {MAX_QUERY_CHARS} 个字符。")
     query = ParsedQuery(raw=text.strip())
-    pending_or = False
+    state = {"pending_or": False}
     phrase_parts = []
-    for kind, value, negated, title in _lex(text):
-        if kind == "or":
-            pending_or = bool(query.groups)
-            continue
+
+    def add(kind, value, negated, title):
         scope = "title" if title else "all"
+        folded = analysis.fold(value)
         if kind == "quote":
-            folded = analysis.fold(value)
             if not folded:
                 raise QueryError("引号里没有可以查找的文字（标点和空格会被忽略）。")
             terms = (Term(folded, scope),)
         else:
-            folded = analysis.fold(value)
             if not folded:
-                pending_or = False
-                continue
+                # Only punctuation: nothing to require. It does not break an
+                # OR either ("初心 OR ， 使命" is still 初心 OR 使命).
+                return
             if negated:
                 terms = (Term(folded, scope),)
             else:
@@ -133,17 +135,35 @@ def parse_query(text):
                 phrase_parts.append(folded)
         if negated:
             query.excluded.extend(terms)
-            pending_or = False
-            continue
+            state["pending_or"] = False
+            return
         clause = Clause(terms, kind == "quote", value)
-        if pending_or:
+        if state["pending_or"]:
             query.groups[-1].append(clause)
         else:
             query.groups.append([clause])
-        pending_or = False
+        state["pending_or"] = False
         for term in terms:
             for w in analysis.words(term.text) if kind == "quote" else [term.text]:
                 query.rank_words.append((w, scope))
+
+    for kind, value, negated, title in _lex(text):
+        if kind == "or":
+            if query.groups and not state["pending_or"]:
+                state["pending_or"] = True
+                continue
+            # OR with no clause before it ("OR", "OR 初心", "初心 OR OR"):
+            # not an operator but the plain word, as the contract says.
+            kind = "word"
+        add(kind, value, negated, title)
+    if state["pending_or"]:
+        # A trailing OR has no right-hand side: it is the plain word too.
+        state["pending_or"] = False
+        add("word", "OR", False, False)
+    if query.empty:
+        # Only punctuation, spaces or a lone "-": running it would answer
+        # "nothing found", which wrongly suggests the archive lacks the text.
+        raise QueryError("查询里没有可以查找的文字（标点和空格会被忽略）。")
     if sum(len(g) for g in query.groups) + len(query.excluded) > MAX_CLAUSES:
         raise QueryError(f"查询的条件太多了：最多 {MAX_CLAUSES} 个。")
     if len(phrase_parts) > 0 and sum(len(c.terms) for g in query.groups for c in g) > 1:

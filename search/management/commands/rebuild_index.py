@@ -12,6 +12,9 @@ class Command(BaseCommand):
 
     def handle(self, **options):
         index = service.get_index()
+        # Open afresh: a handle cached in this process would hide damage done
+        # on disk since, and writing through it would fail.
+        index.reset()
         try:
             index.open(create=True)
         except IndexUnavailable as err:

@@ -1,0 +1,98 @@
+"""search.analysis: the fold of the contract, the folded-to-original map
+used by highlights, and jieba words. Pure functions, no database."""
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search import analysis
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path):
+    """No Django settings needed here (overrides tests/conftest.py's fixture)."""
+    return tmp_path
+
+
+def contract_fold(text):
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZC")
+
+
+def test_fold_examples():
+    assert analysis.fold("大鹏之动，非一羽之轻也") == analysis.fold("大鹏之动,非一羽之轻也") == "大鹏之动非一羽之轻也"
+    assert analysis.fold("ＡＢＣ１２３") == "abc123"
+    assert analysis.fold("Café CAFE\u0301") == "cafécafé"
+    assert analysis.fold("Straße") == "strasse"
+    assert analysis.fold("a\u00a0b\u3000c\u200bd\u00ade\x00f\n") == "abcdef"
+    assert analysis.fold("“「『』」”《》（）…—") == ""
+    assert analysis.fold("x^2 ~ a*b") == "x^2~ab"  # symbols (S*) stay, punctuation goes
+
+
+def test_fold_of_every_character_follows_the_contract():
+    # Every code point in the BMP, plus the planes essays might use: the
+    # cached translate table must drop exactly the P*, Z* and C* characters.
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
+    chars += [chr(c) for c in range(0x20000, 0x20400)] + [chr(0xE0001), chr(0xF0000), chr(0x10FFFF)]
+    text = "".join(chars)
+    assert analysis.fold(text) == contract_fold(text)
+    assert [analysis.fold(ch) for ch in chars[::7]] == [contract_fold(ch) for ch in chars[::7]]
+
+
+EXOTIC = st.sampled_from(
+    list("大鹏之动，,。.ＡａAa１1 \u3000\u00a0\u200b\u00adß") +
+    ["\u0301", "\u0302", "\u0323", "e", "ﬁ", "㎞", "①", "ｶ", "ﾞ", "\u1100", "\u1161", "\u11a8",
+     "\u0b47", "\u0b3e", "\u0344", "İ", "ǰ", "\u0f73", "\U0001d400", "\x00", "\x7f"]
+)
+TEXTS = st.one_of(st.text(max_size=40), st.lists(EXOTIC, max_size=30).map("".join))
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_fold_with_map_is_fold_and_points_back_into_the_text(text):
+    folded, starts, ends = analysis.fold_with_map(text)
+    assert folded == analysis.fold(text) == contract_fold(text)
+    assert len(starts) == len(ends) == len(folded)
+    for i in range(len(folded)):
+        assert 0 <= starts[i] < ends[i] <= len(text)
+        assert folded[i] in contract_fold(text[starts[i]:ends[i]])
+        if i:
+            assert starts[i] >= starts[i - 1] and ends[i] >= ends[i - 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS, st.data())
+def test_any_match_maps_to_a_span_that_folds_to_at_least_the_match(text, data):
+    """What a highlight relies on: the original text under a match's span
+    folds to something containing the match."""
+    folded, starts, ends = analysis.fold_with_map(text)
+    if not folded:
+        return
+    i = data.draw(st.integers(0, len(folded) - 1))
+    j = data.draw(st.integers(i + 1, len(folded)))
+    assert folded[i:j] in contract_fold(text[starts[i]:ends[j - 1]])
+
+
+def test_map_of_plain_chinese_is_exact():
+    text = "“大鹏之动，非一羽之轻也。”"
+    folded, starts, ends = analysis.fold_with_map(text)
+    i = folded.find("之动非一")
+    assert text[starts[i]:ends[i + 3]] == "之动，非一"
+
+
+def test_map_of_composing_sequences():
+    # Half-width katakana plus sound mark compose under NFKC, across what
+    # would otherwise be two units; the map keeps them together.
+    folded, starts, ends = analysis.fold_with_map("ｶﾞｷﾞ")
+    assert folded == "ガギ" and list(zip(starts, ends)) == [(0, 2), (2, 4)]
+    folded, starts, ends = analysis.fold_with_map("cafe\u0301!")
+    assert folded == "café" and (starts[3], ends[3]) == (3, 5)
+
+
+def test_words_are_folded_jieba_words_with_the_user_dictionary():
+    assert analysis.words("抓落实") == ["抓落实"]  # from search/dict/policy_terms.txt
+    assert analysis.words("狠抓落实，不忘初心！") == [w for w in analysis.words("狠抓落实不忘初心") if w]
+    assert analysis.words("，。 ") == []
+    assert analysis.words("ＡＢＣ") == analysis.words("abc")
+    assert all(w == analysis.fold(w) and w for w in analysis.words("党员、干部要（坚持）ＸＹＺ。"))

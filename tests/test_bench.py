@@ -1,0 +1,58 @@
+"""Smoke test of the benchmark (bench/run.py and its helpers) at a toy size,
+so that `make bench` cannot silently rot: every step runs for real (import,
+rebuild, jieba alone, in-process search, gunicorn on a free 127.0.0.1 port,
+the load generator, an admin upload) on 40 generated essays (seq 37 holds a quote_seqs quotation), and the report
+must hold exact counts for every query."""
+import json
+import re
+
+import pytest
+
+from bench import common, run
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path):
+    """Override tests/conftest.py's Django-settings fixture: the benchmark runs
+    everything in subprocesses with their own data dirs."""
+    return tmp_path
+
+
+def test_percentile_and_median():
+    assert common.median([3, 1, 2]) == 2
+    assert common.median([4, 1, 2, 3]) == 2.5
+    assert common.percentile([1, 2, 3, 4, 5], 50) == 3
+    assert common.percentile([0, 10], 95) == pytest.approx(9.5)
+    assert run.verdict(40.0, 50.0)[0] == "met"
+    assert run.verdict(200.0, 150.0, higher_is_better=True)[0] == "met"
+    assert run.verdict(60.0, 50.0)[0] == "**missed**"
+
+
+def test_bench_end_to_end_at_toy_size(tmp_path):
+    out = tmp_path / "BENCH.md"
+    args = ["--quick", "--sizes", "40", "--runs", "1", "--reps", "1", "--duration", "0.3", "--uploads", "1",
+            "--skip-profiles", "--out", str(out), "--workdir", str(tmp_path)]
+    result = run.Bench(run.parse_args(args)).execute()
+
+    # 1. import and rebuild ran on every essay, with a jieba baseline.
+    row = result["import"][40]["runs"][0]
+    assert row["import_s"] > 0 and row["rebuild_s"] > 0 and row["jieba"]["chars"] == result["import"][40]["chars"]
+    assert row["index_bytes"] > 0 and row["db_bytes"] > 0
+    # 2. every query class answered with the brute-force count, everywhere.
+    assert {q["cls"] for q in result["queries"]} == set(run.CLASSES)
+    assert run.exact_counts(result) == 3 * len(result["queries"])
+    quote_seqs = [q for q in result["queries"] if q.get("quote_seqs")]
+    assert quote_seqs and all(q["expected"] == q["brute"] for q in quote_seqs)
+    # 3. load without errors, memory and start-up measured.
+    assert all(x["errors"] == 0 and x["ok"] > 0 for phase in result["throughput"].values() for x in phase)
+    assert result["memory"]["workers"] and result["startup_s"]
+    # 4. the uploaded essay was found.
+    assert result["upload"][0]["saved_to_found_s"] >= 0
+
+    text = out.read_text(encoding="utf-8")
+    assert "## Targets" in text and "| target | measured |" in text
+    assert re.search(r"exact counts .*\| (\d+)/\1 \| met", text)
+    assert "**NO**" not in text
+    # The work dir (corpus, data dirs, server log) is gone.
+    assert not list(tmp_path.glob("run-*"))
+    json.dumps(result, default=str)
