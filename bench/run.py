@@ -192,30 +192,16 @@ class Bench:
         """Generate the corpus files and the JSONL of its texts (and, for the
         search size, keep folded texts for the brute-force counts)."""
         cdir = self.work / f"corpus-{size}"
-        cdir.mkdir()
-        t = time.perf_counter()
         texts_path = self.work / f"texts-{size}.jsonl"
-        chars = 0
         keep = size == self.search_size
-        if keep:
-            from search import analysis
-            folded, raw = [], []
-        # One pass over bench.generate.corpus_texts writes the files exactly as
-        # bench.generate.generate(cdir, size, seed) does, and the texts for jieba.
-        with open(texts_path, "w", encoding="utf-8") as fh:
-            for seq, title, paragraphs in gen.corpus_texts(size, self.args.seed):
-                (cdir / f"{seq:06d}.txt").write_bytes(gen.render(seq, title, paragraphs).encode("utf-8"))
-                fh.write(json.dumps([title, *paragraphs], ensure_ascii=False) + "\n")
-                chars += len(title) + sum(map(len, paragraphs))
-                if keep:
-                    folded.append(analysis.fold(title) + "\n" + "\n".join(analysis.fold(p) for p in paragraphs))
-                    raw.append(paragraphs)
+        t = time.perf_counter()
+        chars, corpus = write_corpus(cdir, size, self.args.seed, texts_path, keep)
         gen_s = time.perf_counter() - t
         info = {"files": len(list(cdir.glob("*.txt")))}
         if info["files"] != size:
             raise BenchError(f"expected {size} corpus files, found {info['files']}")
         if keep:
-            self.corpus = {"folded": folded, "raw": raw}
+            self.corpus = corpus
         self.note_cmd(f"python -m bench.generate DIR --count {size} --seed {self.args.seed}   "
                       "# the same files, written from bench.generate.corpus_texts + render in one pass")
         log(f"corpus {size}: {info['files']} files, {chars:,} chars (titles+paragraphs), generated in {gen_s:.1f} s")
@@ -553,6 +539,31 @@ class Bench:
         out.write_text(text, encoding="utf-8")
         log(f"wrote {out} (raw results: {raw})")
         return self.r
+
+
+# ====================================================================== corpus
+def write_corpus(cdir, size, seed, texts_path, keep=False):
+    """Write the essay files exactly as bench.generate.generate(cdir, size, seed)
+    does, in one pass over bench.generate.corpus_texts that also writes the
+    texts for jieba alone (JSONL: [title, paragraph, ...] per essay). Returns
+    (characters of titles + paragraphs, corpus) where corpus, with `keep`,
+    holds the folded texts (title + paragraphs joined by newlines, as the
+    index does) and raw paragraphs of every essay for the brute-force counts."""
+    cdir = Path(cdir)
+    cdir.mkdir(parents=True, exist_ok=True)
+    chars = 0
+    folded, raw = [], []
+    if keep:
+        from search import analysis
+    with open(texts_path, "w", encoding="utf-8") as fh:
+        for seq, title, paragraphs in gen.corpus_texts(size, seed):
+            (cdir / f"{seq:06d}.txt").write_bytes(gen.render(seq, title, paragraphs).encode("utf-8"))
+            fh.write(json.dumps([title, *paragraphs], ensure_ascii=False) + "\n")
+            chars += len(title) + sum(map(len, paragraphs))
+            if keep:
+                folded.append(analysis.fold(title) + "\n" + "\n".join(analysis.fold(p) for p in paragraphs))
+                raw.append(paragraphs)
+    return chars, ({"folded": folded, "raw": raw} if keep else None)
 
 
 # ====================================================================== analysis

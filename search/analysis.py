@@ -36,10 +36,6 @@ class _DropTable(dict):
 _DROP = _DropTable()
 
 
-def _keep(ch):
-    return unicodedata.category(ch)[0] not in _DROPPED_CATEGORIES
-
-
 def fold(text):
     """NFKC, then casefold, then drop punctuation, separators and other
     characters. Defined on the whole string, as the search contract says."""

@@ -138,13 +138,10 @@ class WhooshIndex:
 
     # -- opening ---------------------------------------------------------
     def exists(self):
-        """Whether the directory holds an index, readable or not.
-
-        A directory listing, not whoosh's exists_in(): that reads the table
-        of contents, which costs a read per search and raises (not False)
-        when the file is damaged; a damaged index must count as existing so
-        that open() reports it instead of a writer creating an empty index
-        over it."""
+        """Whether the directory holds an index, readable or not: a listing,
+        not whoosh's exists_in(), which reads the TOC on every search and
+        raises (a 500) on a damaged one. Damaged counts as existing, so
+        open() reports it rather than creating an empty index over it."""
         try:
             return any(_TOC_NAME.match(name) for name in os.listdir(self.path))
         except OSError:

@@ -16,6 +16,7 @@ Traffic only ever goes to 127.0.0.1 servers these helpers started.
 """
 from __future__ import annotations
 
+import atexit
 import html
 import http.client
 import json
@@ -51,8 +52,9 @@ NOBODY = (65534, 65534)  # uid, gid of `nobody`: a user for whom chmod matters
 def record(test, **figures):
     """Append one test's figures (JSON line) for the report."""
     ARTIFACTS.mkdir(exist_ok=True)
-    line = json.dumps({"test": test, "at": time.strftime("%Y-%m-%d %H:%M:%S"), **figures},
-                      ensure_ascii=False, sort_keys=True)
+    current = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    line = json.dumps({"test": test, "nodeid": current, "at": time.strftime("%Y-%m-%d %H:%M:%S"), **figures},
+                      ensure_ascii=False, sort_keys=True, default=str)
     with open(RESULTS, "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
 
@@ -216,8 +218,8 @@ class Site:
                                  f"{result.stderr[-3000:]}")
         return result
 
-    def prepare(self, essays_dir=None):
-        """migrate, collectstatic, a superuser, and optionally an import."""
+    def setup_commands(self):
+        """migrate, collectstatic and a superuser, as an operator would."""
         self.manage("migrate", "--noinput", "-v0")
         self.manage("collectstatic", "--noinput", "-v0")
         self.manage("createsuperuser", "--noinput", env={
@@ -225,6 +227,22 @@ class Site:
             "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
             "DJANGO_SUPERUSER_EMAIL": "editor@example.invalid",
         })
+
+    def prepare(self, essays_dir=None):
+        """A migrated database with the editor account and collected static
+        files, then optionally an import. The set-up commands run once per
+        test session (in a template data directory, with the same kind of
+        environment); each site gets a copy, which saves ~10 s per site on
+        this 2-core machine."""
+        template = _template_data_dir()
+        for item in template.iterdir():
+            target = self.data / item.name
+            if item.is_dir():
+                shutil.copytree(item, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(item, target)
+        if self.as_nobody:
+            subprocess.run(["chown", "-R", f"{NOBODY[0]}:{NOBODY[1]}", str(self.data)], check=True)
         if essays_dir is not None:
             self.manage("import_essays", str(essays_dir))
 
@@ -331,6 +349,20 @@ class Site:
         if self.as_nobody:
             subprocess.run(["chmod", "-R", "u+w", str(self.root)], check=False)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+_TEMPLATE = {}
+
+
+def _template_data_dir():
+    """A data directory on which migrate, collectstatic and createsuperuser
+    ran (once per process); removed when the process exits."""
+    if "site" not in _TEMPLATE:
+        template = Site("template")
+        template.setup_commands()
+        _TEMPLATE["site"] = template
+        atexit.register(template.close)
+    return _TEMPLATE["site"].data
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from bench import common, run
+from bench import generate as gen
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +27,17 @@ def test_percentile_and_median():
     assert run.verdict(40.0, 50.0)[0] == "met"
     assert run.verdict(200.0, 150.0, higher_is_better=True)[0] == "met"
     assert run.verdict(60.0, 50.0)[0] == "**missed**"
+
+
+def test_corpus_files_are_those_of_bench_generate(tmp_path):
+    """bench.run writes the corpus in one pass; the files must be generate()'s."""
+    run.write_corpus(tmp_path / "a", 6, 1, tmp_path / "texts.jsonl")
+    gen.generate(tmp_path / "b", 6, seed=1)
+    names = sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert all((tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes() for n in names)
+    lines = (tmp_path / "texts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x) for x in lines] == [[t, *p] for _s, t, p in gen.corpus_texts(6, 1)]
 
 
 def test_bench_end_to_end_at_toy_size(tmp_path):

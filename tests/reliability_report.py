@@ -1,0 +1,302 @@
+"""Write docs/RELIABILITY.md from what the reliability tests recorded.
+
+    .venv/bin/python -m pytest -m reliability --junitxml=test-artifacts/reliability-junit.xml
+    .venv/bin/python -m tests.reliability_report
+
+The tests append their figures to test-artifacts/reliability.jsonl (see
+tests/reliability_support.record); the latest record of each test is used.
+Outcomes and durations come from the JUnit XML file, if present.
+"""
+import json
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+RESULTS = ARTIFACTS / "reliability.jsonl"
+JUNIT = ARTIFACTS / "reliability-junit.xml"
+OUT = ROOT / "docs" / "RELIABILITY.md"
+COMMAND = ("status=0; .venv/bin/python -m pytest -m reliability "
+           "--junitxml=test-artifacts/reliability-junit.xml || status=$?; "
+           ".venv/bin/python -m tests.reliability_report; exit $status")
+
+
+def load_records():
+    latest = {}
+    if RESULTS.exists():
+        for line in RESULTS.read_text("utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            latest[rec["test"]] = rec
+    return latest
+
+
+def load_outcomes():
+    """nodeid-ish 'file::name' -> (outcome, seconds, message)."""
+    out = {}
+    if not JUNIT.exists():
+        return out
+    for case in ET.parse(JUNIT).getroot().iter("testcase"):
+        classname, name = case.get("classname", ""), case.get("name", "")
+        key = classname.replace(".", "/") + ".py::" + name
+        outcome, message = "passed", ""
+        for child in case:
+            if child.tag == "skipped":
+                kind = child.get("type", "")
+                outcome = "xfailed" if "xfail" in kind else "skipped"
+                message = child.get("message", "")
+            elif child.tag in ("failure", "error"):
+                outcome = "failed" if child.tag == "failure" else "error"
+                message = (child.get("message") or "")[:300]
+        out[key] = (outcome, float(case.get("time", 0)), message)
+    return out
+
+
+def table(rows, header):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
+    return "\n".join(lines)
+
+
+def histogram(statuses):
+    return ", ".join(f"{k}: {v:,}" for k, v in statuses.items()) if statuses else "—"
+
+
+def _get(rec, key, default="—"):
+    if rec is None:
+        return default
+    value = rec.get(key, default)
+    return default if value is None else value
+
+
+def section_server(r):
+    if r is None:
+        return "_No figures recorded yet._"
+    return "\n".join([
+        f"A gunicorn with {r['workers']} workers (`config.production`) over {r['corpus']} generated essays. "
+        f"{r['load_threads']} threads searched for {r['seconds']} s (quotes with known counts, keywords, "
+        "sorts, pages, the HTML page, essay pages) while one editor uploaded essays through the admin one "
+        "after another, each with a sentence of its own, edited some (change form) and deleted some "
+        "(delete confirmation).",
+        "",
+        table([
+            ["search requests sent", f"{r['requests']:,}"],
+            ["status histogram", histogram(r["statuses"])],
+            ["responses ≥ 500 or dropped connections", r["errors_5xx"]],
+            ["quote searches whose count changed under load", r["wrong_quote_counts"]],
+            ["latency p50 / p95 (ms)", f"{r['latency_ms_p50']} / {r['latency_ms_p95']}"],
+            ["uploads / edits / deletes", f"{r['uploads']} / {r['edits']} / {r['deletes']}"],
+            ["uploads found by the very next search", f"{r['found_at_once']} / {r['uploads']}"],
+            ["kept essays in DB and found by their sentence afterwards", f"{r['found_after']} / {r['kept']}"],
+            ["deleted essays gone from DB, API and search", f"{r['deleted_gone']} / {r['deletes']}"],
+            ["edited essays found by new text, not old", f"{r['edited_fresh']} / {r['edits']}"],
+            ["`LockError` in the server log", r["lock_errors"]],
+            ["`check_index` exit code", r["check_index_exit"]],
+        ], ["figure", "value"]),
+    ])
+
+
+def section_faults(recs):
+    parts = []
+    r = recs.get("faults.killed_import")
+    if r:
+        parts += [
+            "**Killed import.** `import_essays` of "
+            f"{r['files']:,} generated files was SIGKILLed twice: first in its database phase "
+            f"(with {r['db_count_at_first_kill']:,} essays saved), then, on the second run, "
+            + ("after the database phase while the index was being written"
+               if r["second_kill_during_indexing"] else "(the second run had finished before the kill landed)")
+            + f" ({r['db_count_at_second_kill']:,} essays in the database). The third run exited 0 in "
+            f"{r['third_run_seconds']} s (`{r['third_run_output']}`): {r['final_count']:,} essays, "
+            f"{r['duplicates']} duplicated, {r['half_written']} differing from their file, "
+            f"`check_index` exit {r['check_index_exit']}.",
+            ""]
+    r = recs.get("faults.killed_lock_holder")
+    if r:
+        parts += [
+            "**Killed lock holder.** A process opened the index writer (`search.service.get_index().open()."
+            "writer()`) and slept. Meanwhile a search in another process answered in "
+            f"{r['search_while_locked_seconds']} s (process start included) and an import "
+            + ("waited for the lock (still running after saving its essay)" if r["import_blocked_while_locked"]
+               else "did **not** wait for the lock")
+            + f". After SIGKILL of the holder the import finished {r['import_finished_after_kill_seconds']} s "
+            f"later (exit {r['import_exit']}); the next writer took {r['next_writer_seconds']} s in all "
+            f"(process start included, no lock wait); `check_index` exit {r['check_index_exit']}.",
+            ""]
+    r = recs.get("faults.damaged_index")
+    if r:
+        rows = []
+        for name, sc in r["scenarios"].items():
+            rows.append([name, f"API {sc['running_server']['api']}, page {sc['running_server']['page']}",
+                         sc["check_index_exit"], f"API {sc['fresh_workers']['api']}, page {sc['fresh_workers']['page']}",
+                         ", ".join(map(str, sc["browse_statuses"])), sc["rebuild_output"],
+                         f"API {sc['after_rebuild']['api']}, page {sc['after_rebuild']['page']}"])
+        parts += [
+            "**Lost or damaged index.** On a running server the index directory was deleted, its TOC "
+            "overwritten with random bytes, or its segment files overwritten. Workers that had already loaded "
+            "the index may answer from memory (correctly); fresh workers (gunicorn HUP) answer 503 with the "
+            "message naming `rebuild_index`; browsing needs no index; `check_index` exits 2 naming the "
+            "command; `rebuild_index` restores searching in the running workers without a restart.",
+            "",
+            table(rows, ["damage", "running workers", "check_index exit", "fresh workers",
+                         "/, essay, API, feed", "rebuild_index", "after rebuild"]),
+            "",
+            f"Server 500s during all of this: {r['server_500s']}; final `check_index` exit "
+            f"{r.get('final_check_index_exit', '—')}.",
+            ""]
+    r = recs.get("faults.write_after_index_loss")
+    if r:
+        parts += [
+            "**A write after the index was lost.** Index directory deleted, then one admin upload: upload "
+            f"answered {r['upload_status']} ({r['upload_outcome']}); a search for a quote held by "
+            f"{r['expected_count']} essay(s) then answered {r['search_status']} with count "
+            f"{_get(r, 'search_count')}.",
+            ""]
+    ro = [(k.rsplit(".", 1)[-1], v) for k, v in sorted(recs.items()) if k.startswith("faults.read_only_upload.")]
+    if ro:
+        parts += [
+            "**Read-only data directory during an upload.** The tests run as root, for whom `chmod` stops "
+            "nothing, so the server runs as the unprivileged user `nobody` (`setpriv --reuid=65534 "
+            "--regid=65534 --clear-groups`, data directory owned by `nobody`), and the test removes write "
+            "permission (`chmod -R a-w`) from the part named below just before one upload, then restores it "
+            "and runs `check_index --fix`.",
+            "",
+            table([[name, v["upload_status"], v["outcome"] or "—", v["reason"] or "—", v["in_db"],
+                    v["db_paragraphs_complete"], v["in_index"], v["check_index_fix_exit"], v["found_after_fix"]]
+                   for name, v in ro],
+                  ["read-only", "HTTP", "outcome", "reason", "in DB", "DB text complete", "in index",
+                   "check_index --fix", "found after fix"]),
+            ""]
+    r = recs.get("faults.read_only_index_edit")
+    if r:
+        parts += [
+            f"**Admin edit while the index is read-only:** HTTP {r['edit_status']}; the failed index update "
+            f"was logged: {r['logged']}; `check_index` exit {r['check_index_exit_before_fix']} (stale entry), "
+            f"`--fix` exit {r['check_index_fix_exit']}, found by the new title afterwards: {r['found_after_fix']}.",
+            ""]
+    return "\n".join(parts) if parts else "_No figures recorded yet._"
+
+
+def section_input(recs):
+    parts = []
+    r = recs.get("input.parser_properties")
+    if r:
+        parts += [f"**Parser (Hypothesis).** {r['examples']:,} examples of arbitrary bytes and HTML-ish byte "
+                  f"soup (several encodings, junk spliced in): outcomes {histogram(r['outcomes'])}; nothing "
+                  "but `ParsedEssay` or `EssayParseError` came out.", ""]
+    r = recs.get("input.search_service_properties")
+    if r:
+        parts += [f"**Search service (Hypothesis).** {r['examples']:,} arbitrary queries (syntax characters, "
+                  "quotes of every kind, controls, combining marks, astral characters, ~500-character "
+                  "queries), arbitrary sort strings and valid pages: outcomes "
+                  f"{histogram(r['outcomes'])}; nothing but `QueryError` was raised. Out-of-range "
+                  "page/per_page values are refused with `QueryError`.", ""]
+    r = recs.get("input.http_fuzz")
+    if r:
+        parts += [
+            f"**HTTP fuzz.** {r['requests']:,} generated requests in {r['seconds']} s "
+            f"({r['requests_per_second']}/s, {r['threads']} threads, raw sockets) to `/search/`, "
+            "`/api/search`, `/api/essays`, `/api/essays/<id>`, `/essays/<id>/`: random Unicode (CJK, quotes, "
+            "controls, NUL as %00), 10,000-character values, bad numbers, repeated and nameless "
+            "parameters, malformed percent-encoding, odd methods.",
+            "",
+            table([["status histogram", histogram(r["statuses"])],
+                   ["requests by first path segment", histogram(r["by_path"])],
+                   ["5xx or dropped connections", r["failures"]],
+                   ["tracebacks in the server log", r["server_tracebacks"]],
+                   ["slowest request", f"{r['slowest_seconds']} s"]], ["figure", "value"]),
+            "",
+            "(414 is gunicorn refusing request lines over 4,094 bytes, e.g. the 10,000-character queries; "
+            "403 is CSRF refusing POSTs.)",
+            ""]
+    r = recs.get("input.hostile_uploads")
+    if r:
+        rows = [[name, c["status"], c["outcome"], c.get("reason", "")] for name, c in sorted(r["cases"].items())]
+        parts += [
+            f"**Hostile uploads** through the admin (over HTTP): {r['stored']} stored as inert text, the "
+            "rest refused with a reason.",
+            "",
+            table(rows, ["case", "HTTP", "outcome", "reason"]),
+            "",
+            f"Pages that show the hostile essay checked for live markup (inline scripts, `on*` attributes, "
+            f"`javascript:` URLs, frames): {histogram(r['pages_checked'])}. Files written outside the data "
+            f"directory by the uploads: {len(r['leaked'])}; entries in the data directory: "
+            f"{', '.join(r['data_dir_entries'])}. Problems: {len(r['problems'])}.",
+            ""]
+    r = recs.get("input.admin_walls")
+    if r:
+        parts += [
+            f"**Login and CSRF.** {r['urls']} admin URLs (incl. upload, change, delete, user admin): "
+            f"{histogram(r['statuses'])}; essay unchanged: {r['essay_unchanged']}, essays created: "
+            f"{r['essays_created']}.",
+            ""]
+    return "\n".join(parts) if parts else "_No figures recorded yet._"
+
+
+def main():
+    recs = load_records()
+    outcomes = load_outcomes()
+    rows, total_time, xfails = [], 0.0, []
+    for key, (outcome, seconds, message) in sorted(outcomes.items()):
+        if "test_reliability_" not in key:
+            continue
+        total_time += seconds
+        rows.append([f"`{key.split('::', 1)[1]}`", key.split("::")[0].rsplit("/", 1)[-1], outcome,
+                     f"{seconds:.1f}"])
+        if outcome in ("xfailed", "failed", "error"):
+            xfails.append(f"- `{key.split('::', 1)[1]}` ({outcome}): {message}")
+    lines = [
+        "# Reliability report",
+        "",
+        "How the archive behaves under concurrent load, injected faults and hostile input, measured by the "
+        "tests in `tests/test_reliability_*.py` (marker `reliability`). Regenerate with `make reliability`, "
+        "which runs:",
+        "",
+        "```sh",
+        COMMAND.replace("; ", "\n"),
+        "```",
+        "",
+        f"Generated {time.strftime('%Y-%m-%d %H:%M')} from `test-artifacts/reliability.jsonl` "
+        "(latest figures of each test) and `test-artifacts/reliability-junit.xml`.",
+        "Every test starts its own servers (gunicorn, `config.production`, 2 workers, a temporary data "
+        "directory, a free 127.0.0.1 port), sends traffic only to them and kills their process groups "
+        "when done. The machine has 2 cores shared with other work, so times vary.",
+        "",
+        "## Outcomes",
+        "",
+        table(rows, ["test", "file", "outcome", "seconds"]) if rows else "_No JUnit results found._",
+        "",
+        f"Total: {total_time:.0f} s." if rows else "",
+        "",
+        "## Concurrency: searches while an editor uploads, edits and deletes",
+        "",
+        section_server(recs.get("server.concurrency")),
+        "",
+        "## Faults",
+        "",
+        section_faults(recs),
+        "",
+        "## Hostile input",
+        "",
+        section_input(recs),
+        "",
+        "## Known failures",
+        "",
+        "\n".join(xfails) if xfails else "None: every test passed.",
+        "",
+        "Tests marked `xfail(strict=True)` document a bug that is not fixed yet; when it is fixed the test "
+        "passes, the strict marker turns that into a failure, and the marker should be removed.",
+        "",
+    ]
+    OUT.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)} ({len(recs)} recorded tests, {len(rows)} outcomes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
