@@ -118,9 +118,6 @@ def test_page_links_keep_per_page(client, essays):
     assert 'href="?q=%E5%88%86%E9%A1%B5&amp;sort=relevance&amp;per_page=5&amp;page=2"' in body
 
 
-@pytest.mark.xfail(strict=True, reason="templates/search/results.html: the sort form (hidden q only) and the "
-                                       "'回到第一页' link drop per_page, so changing the order of a "
-                                       "5-per-page search shows 20 per page")
 def test_sort_form_and_back_link_keep_per_page(client, essays):
     add(*[(10 + i, f"分页{i}", ["分页测试。"]) for i in range(12)])
     body = html(client.get("/search/", {"q": "分页", "per_page": 5}))
