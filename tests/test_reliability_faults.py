@@ -21,12 +21,14 @@ from essays.parsing import parse_essay_bytes
 from .reliability_support import (
     PYTHON,
     essay_bytes,
+    form_fields,
     generate_corpus,
     kill_group,
     quote_url,
     record,
     site,
     stop,
+    upload_rows,
 )
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
@@ -364,6 +366,13 @@ def _writable(s):
     _chmod_tree(s.data, lambda mode: mode | 0o200)
 
 
+def _wait_until_database_closed(s, timeout=15):
+    """Wait until no process has the database open (SQLite then removes
+    db.sqlite3-wal/-shm), so every run starts from the same state."""
+    assert wait_for(lambda: not any(s.data.glob("db.sqlite3-*")), timeout, interval=0.05), \
+        sorted(p.name for p in s.data.iterdir())
+
+
 READ_ONLY = {  # what is made read-only (chmod -R a-w, for the server's user)
     "database": lambda s: sorted(s.data.glob("db.sqlite3*")),
     "index": lambda s: [s.index],
@@ -377,7 +386,11 @@ READ_ONLY = {  # what is made read-only (chmod -R a-w, for the server's user)
         "BUG: EssayAdmin.upload_view (essays/admin.py) lets the PermissionError of the index "
         "write in batched_indexing() -> sync.reconcile -> WhooshIndex.write escape: the editor "
         "gets a 500 page although the essay was saved"))),
-    "data_dir",
+    pytest.param("data_dir", marks=pytest.mark.xfail(strict=True, reason=(
+        "BUG: with the data directory read-only, SQLite in WAL mode (config/settings.py DATABASES) "
+        "cannot even read, since it must create db.sqlite3-shm: every page that touches the database "
+        "(login, the upload page, /api/essays) answers 500 with the generic error page, nothing tells "
+        "the editor or the operator that storage is read-only"))),
 ])
 def test_upload_into_a_read_only_data_directory_fails_clearly(nobody_site, target):
     """The server's user may not write (part of) the data directory while
@@ -389,9 +402,15 @@ def test_upload_into_a_read_only_data_directory_fails_clearly(nobody_site, targe
     name = f"readonly-{target}.txt"
     sentence = f"只读数据目录测试{target}独有句子"
     client = s.client().login()
+    page = client.get("/admin/essays/essay/upload/")
+    token = dict(form_fields(page.text))["csrfmiddlewaretoken"]
+    _wait_until_database_closed(s)
     try:
         _read_only(READ_ONLY[target](s))
-        resp, rows = client.upload((name, essay_bytes(number, f"只读测试{target}", [sentence + "。", "第二段。"])))
+        resp = client.post("/admin/essays/essay/upload/", [("csrfmiddlewaretoken", token)], [
+            ("files", name, essay_bytes(number, f"只读测试{target}", [sentence + "。", "第二段。"]))])
+        rows = upload_rows(resp.text) if resp.status == 200 else []
+        other_pages = {u: client.get(u).status for u in ("/admin/essays/essay/upload/", "/api/essays", "/")}
     finally:
         _writable(s)
     db_rows = s.query("SELECT paragraphs FROM essays_essay WHERE source_name = ?", (name,))
@@ -409,6 +428,7 @@ def test_upload_into_a_read_only_data_directory_fails_clearly(nobody_site, targe
         "in_index": in_index,
         "check_index_fix_exit": fix.returncode,
         "found_after_fix": after_fix,
+        "other_pages_while_read_only": other_pages,
     }
     record(f"faults.read_only_upload.{target}", **state)
     assert state["db_paragraphs_complete"], state  # never in the DB without its text
@@ -425,6 +445,7 @@ def test_edit_with_read_only_index_saves_and_check_index_repairs(nobody_site):
     s = nobody_site
     client = s.client().login()
     essay_id = s.query("SELECT MIN(id) FROM essays_essay")[0][0]
+    _wait_until_database_closed(s)
     try:
         _read_only([s.index])
         resp = client.change(essay_id, lambda v: dict(v, title="只读索引时修改的标题"))
