@@ -1,5 +1,9 @@
-"""Response headers that Django's SecurityMiddleware does not set itself."""
+"""Site-wide middleware: security headers, and storage failures as 503s."""
+import logging
+
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 
 
 class SecurityHeadersMiddleware:
@@ -14,3 +18,27 @@ class SecurityHeadersMiddleware:
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
+
+
+class StorageUnavailableMiddleware:
+    """Turn a database that cannot be read or written (a read-only or full
+    data directory, a locked file) into a clear 503 instead of a 500 page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import DatabaseError
+
+        if not isinstance(exception, DatabaseError):
+            return None
+        logging.getLogger("config.storage").error(
+            "database unavailable for %s: %s", request.path, exception, exc_info=exception)
+        message = ("存储暂时不可用：数据库无法读取或写入（数据目录可能只读或磁盘已满）。"
+                   "没有保存任何改动。请稍后再试，或联系管理员。")
+        if request.path.startswith("/api/"):
+            return JsonResponse({"error": message}, status=503, json_dumps_params={"ensure_ascii": False})
+        return HttpResponse(render_to_string("503.html", {"message": message}), status=503)

@@ -4,11 +4,12 @@ import uuid
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from search import service
 from search.sync import batched_indexing
 
 from .importing import FAILED, ImportOutcome, clean_source_name, import_essay_bytes, summarize
@@ -115,7 +116,7 @@ class EssayAdmin(admin.ModelAdmin):
         each file succeeds or fails on its own."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        outcomes, counts = None, None
+        outcomes = None
         # Bound on every POST, even one with no fields at all, so that an
         # empty submission shows "choose a file" instead of a blank form.
         if request.method == "POST":
@@ -129,6 +130,13 @@ class EssayAdmin(admin.ModelAdmin):
             # the form; report them as failed like any other bad file.
             outcomes = [ImportOutcome(clean_source_name(name), FAILED, reason=reason)
                         for name, reason in skipped]
+            if not service.index_writable():
+                # Saving essays that cannot become searchable would leave the
+                # archive and its search disagreeing: refuse them all.
+                reason = "搜索索引目前不可写，本次上传没有保存任何文件；请联系管理员检查数据目录。"
+                outcomes += [ImportOutcome(clean_source_name(u.name), FAILED, reason=reason)
+                             for u in form.cleaned_data["files"]]
+                return self._upload_response(request, form, outcomes)
             with batched_indexing() as batch:
                 for upload in form.cleaned_data["files"]:
                     data = read_upload(upload)
@@ -140,14 +148,19 @@ class EssayAdmin(admin.ModelAdmin):
                         outcome = import_essay_bytes(data, upload.name)
                     batch.touch(outcome.essay_id)
                     outcomes.append(outcome)
-            counts = summarize(outcomes)
+            if batch.error:
+                messages.error(request, "文章已保存，但搜索索引没能更新（" + batch.error
+                               + "）。请管理员运行 python manage.py check_index --fix。")
+        return self._upload_response(request, form, outcomes)
+
+    def _upload_response(self, request, form, outcomes):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "上传文章",
             "form": form,
             "outcomes": outcomes,
-            "counts": counts,
+            "counts": summarize(outcomes) if outcomes is not None else None,
             "changelist_url": reverse("admin:essays_essay_changelist"),
         }
         return TemplateResponse(request, "admin/essays/essay/upload.html", context)

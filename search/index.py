@@ -147,6 +147,18 @@ class WhooshIndex:
         except OSError:
             return False
 
+    def writable(self):
+        """Whether this process can write the index now: a real probe (a file
+        created and removed), since permission bits say little to root."""
+        target = self.path if self.path.is_dir() else self.path.parent
+        probe = target / f".write-probe-{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+            return True
+        except OSError:
+            return False
+
     def open(self, create=True):
         """Open (and, for writers, create) the index; IndexUnavailable if it
         is missing or unreadable."""

@@ -47,6 +47,12 @@ def remove_essays(ids):
     get_index().write(remove=list(ids))
 
 
+def index_writable():
+    """Whether the index can take writes now (checked before an upload, so
+    that an upload that could not become searchable saves nothing)."""
+    return get_index().writable()
+
+
 def indexed_digests():
     """essay id -> digest of the indexed copy."""
     return _view().digest_map()

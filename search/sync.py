@@ -24,6 +24,7 @@ _state = threading.local()
 class _Batch:
     def __init__(self):
         self.touched = set()
+        self.error = None  # why the index could not be brought in step, if so
 
     def touch(self, essay_id):
         """Make sure this essay is in step at the end of the batch, whether
@@ -48,7 +49,14 @@ def batched_indexing(enabled=True):
         yield batch
     finally:
         _state.batch = None
-    reconcile(ids=batch.touched)
+    try:
+        reconcile(ids=batch.touched)
+    except Exception as err:
+        # The essays are saved; the index lags until check_index --fix.
+        # Callers report batch.error to the person who asked for the work.
+        log.exception("could not update the search index for %d essays; run check_index --fix",
+                      len(batch.touched))
+        batch.error = f"{type(err).__name__}: {err}"
 
 
 def _on_save(sender, instance, **kwargs):

@@ -31,8 +31,11 @@ class Command(BaseCommand):
                     self.stderr.write(f"FAILED {path}: {outcome.reason}")
                 progress.advance()
         progress.close()
+        if batch.error:
+            self.stderr.write(f"the search index could not be updated ({batch.error}); "
+                              "the essays are saved: run `python manage.py check_index --fix`")
         counts = summarize(outcomes)
         prefix = "dry run, nothing written: " if dry_run else ""
         self.stdout.write(prefix + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        if counts[FAILED]:
+        if counts[FAILED] or batch.error:
             raise SystemExit(1)
