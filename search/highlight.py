@@ -4,8 +4,9 @@ from .syntax import QueryError, parse_query
 
 
 def highlighted_paragraphs(essay, query_text):
-    """[(number, [(piece, is_match), ...]), ...] for every paragraph; with no
-    usable query every paragraph is one unhighlighted piece."""
+    """[(number, [(piece, is_match), ...], matched), ...] for every
+    paragraph; with no usable query every paragraph is one unhighlighted
+    piece and `matched` is False."""
     terms = []
     if query_text.strip():
         try:

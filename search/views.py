@@ -40,8 +40,23 @@ def search_page(request):
         context.update(result=result, error=error)
         if result is not None:
             context["hits"] = [_hit_context(h) for h in result.hits]
-            context["pages"] = range(1, result.num_pages + 1) if result.num_pages <= 12 else None
+            context["pages"] = page_links(result.page, result.num_pages)
     return render(request, "search/results.html", context, status=status)
+
+
+def page_links(current, total, around=2):
+    """Page numbers to link, with None where a run is left out:
+    1 … 4 5 [6] 7 8 … 20."""
+    keep = {1, total} | set(range(current - around, current + around + 1))
+    out, last = [], 0
+    for n in sorted(k for k in keep if 1 <= k <= total):
+        if n == last + 2:  # a gap of one page: show the page, not "…"
+            out.append(last + 1)
+        elif n > last + 2:
+            out.append(None)
+        out.append(n)
+        last = n
+    return out
 
 
 def _hit_context(hit):

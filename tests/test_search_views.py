@@ -246,3 +246,12 @@ def test_query_path_property(client, essays, q, sort, page, per_page):
     assert ("error" in data) == (response.status_code == 400)
     response = client.get("/search/", params)
     assert response.status_code in (200, 400), params
+
+
+def test_page_links_elide_long_runs():
+    from search.views import page_links
+
+    assert page_links(1, 1) == [1]
+    assert page_links(1, 5) == [1, 2, 3, 4, 5]
+    assert page_links(6, 20) == [1, None, 4, 5, 6, 7, 8, None, 20]
+    assert page_links(20, 20) == [1, None, 18, 19, 20]
