@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve bench browser-deps migrate seed clean
+.PHONY: run test serve bench reliability browser-deps migrate seed clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ serve: migrate
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# Reliability tests (real gunicorn, faults, fuzzing), then docs/RELIABILITY.md from their figures.
+reliability: $(STAMP)
+	mkdir -p test-artifacts
+	status=0; $(PY) -m pytest -m reliability --junitxml=test-artifacts/reliability-junit.xml || status=$$?; \
+	$(PY) -m tests.reliability_report; exit $$status
 
 # Debian's Chromium and its driver, for the end-to-end tests (root).
 browser-deps:

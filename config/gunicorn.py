@@ -9,6 +9,9 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 preload_app = True
+# gunicorn 27's control socket would live in $HOME, outside the data
+# directory, and a second instance under the same user takes it over.
+control_socket_disable = True
 timeout = 60
 graceful_timeout = 20
 accesslog = "-"

@@ -15,6 +15,9 @@ from pathlib import Path
 import jieba
 
 USER_DICT = Path(__file__).resolve().parent / "dict" / "policy_terms.txt"
+# Where jieba keeps its compiled dictionary cache; set by the search app to a
+# folder under the data directory (None: jieba's default, the temp dir).
+CACHE_DIR = None
 
 # Characters dropped by folding: punctuation (P*), separators (Z*) and
 # "other" (C*: controls, format characters, unassigned, private use).
@@ -132,6 +135,12 @@ class _Segmenter:
                 if self._tokenizer is None:
                     jieba.setLogLevel(logging.WARNING)
                     tok = jieba.Tokenizer()
+                    if CACHE_DIR is not None:
+                        try:
+                            Path(CACHE_DIR).mkdir(parents=True, exist_ok=True)
+                            tok.tmp_dir = str(CACHE_DIR)
+                        except OSError:
+                            pass  # fall back to the temp dir
                     tok.initialize()
                     tok.load_userdict(str(USER_DICT))
                     self._tokenizer = tok

@@ -6,6 +6,9 @@ class SearchConfig(AppConfig):
     verbose_name = "搜索"
 
     def ready(self):
-        from . import sync
+        from django.conf import settings
 
+        from . import analysis, sync
+
+        analysis.CACHE_DIR = settings.DATA_DIR / "cache"
         sync.connect()

@@ -39,7 +39,7 @@ def essay_doc(essay):
 
 def index_essays(essays, progress=None):
     """Add or replace these essays in the index."""
-    get_index().write(add=[essay_doc(e) for e in essays], progress=progress)
+    get_index().write(add=(essay_doc(e) for e in essays), progress=progress)
 
 
 def remove_essays(ids):
@@ -99,5 +99,11 @@ def warm_up():
     before its first request)."""
     from . import analysis
 
+    from django.db import connection
+
     analysis.load()
-    _view()
+    try:
+        _view()
+    finally:
+        # Not inside a request: nothing else would close this connection.
+        connection.close()

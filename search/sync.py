@@ -129,19 +129,27 @@ def drift(ids=None):
     return missing, stale, orphans
 
 
+def _essays(ids, chunk=500):
+    """The essays with these ids, read from the database a chunk at a time
+    so a 20,000-essay repair never holds them all in memory."""
+    for start in range(0, len(ids), chunk):
+        rows = Essay.objects.in_bulk(ids[start:start + chunk])
+        yield from (rows[k] for k in ids[start:start + chunk] if k in rows)
+
+
 def reconcile(ids=None, progress_factory=None):
     """Repair drift for the given essay ids (None: all). Returns the drift
     that was found and repaired."""
     if ids is not None and _index_lost(ids):
         log.error(_LOST, ", ".join(str(i) for i in sorted(ids)[:20]))
-        return [], [], []
+        raise service.IndexUnavailable(
+            "the search index is missing; run `python manage.py rebuild_index`")
     service.get_index().open(create=True)
     missing, stale, orphans = drift(ids)
     todo = missing + stale
     progress = progress_factory(len(todo)) if (progress_factory and todo) else None
-    for start in range(0, len(todo), 500):
-        chunk = Essay.objects.in_bulk(todo[start:start + 500])
-        service.index_essays([chunk[k] for k in todo[start:start + 500] if k in chunk], progress=progress)
+    if todo:
+        service.index_essays(_essays(todo), progress=progress)
     if orphans:
         service.remove_essays(orphans)
     if progress:

@@ -23,6 +23,25 @@ COMMAND = ("status=0; .venv/bin/python -m pytest -m reliability "
            ".venv/bin/python -m tests.reliability_report; exit $status")
 
 
+# Defects these tests exposed while they were written (all fixed since; the
+# tests now guard against their return).
+FOUND = [
+    "`templates/base.html`: `{{ q|default:query|default:'' }}` raised `VariableDoesNotExist` on pages "
+    "without `query` in the context: `/` and `/search/` answered 500 (100 of 861 requests in the first "
+    "concurrency run).",
+    "`essays/admin.py` `EssayAdmin.upload_view`: with the index not writable, the `PermissionError` of "
+    "the index write (`batched_indexing()` → `sync.reconcile` → `WhooshIndex.write`) escaped: 500 "
+    "after the essay had been saved. Now refused up front with a message, and a later index failure is "
+    "reported on the page.",
+    "`search/sync.py` (`reconcile`, `_apply`): after the index directory was lost, any write (upload, "
+    "admin save, import) created a fresh index holding only the new essay, and searches answered 200 "
+    "with wrong counts (0 instead of 1) instead of 503. Now nothing is written to a lost index.",
+    "A read-only data directory: every page that touches the database answered 500 (SQLite in WAL mode "
+    "cannot read without creating `db.sqlite3-shm`). Now `config.middleware.StorageUnavailableMiddleware` "
+    "answers 503 with a message.",
+]
+
+
 def load_records():
     latest = {}
     if RESULTS.exists():
@@ -164,13 +183,21 @@ def section_faults(recs):
             "nothing, so the server runs as the unprivileged user `nobody` (`setpriv --reuid=65534 "
             "--regid=65534 --clear-groups`, data directory owned by `nobody`), and the test removes write "
             "permission (`chmod -R a-w`) from the part named below just before one upload, then restores it "
-            "and runs `check_index --fix`.",
+            "and runs `check_index --fix`. Before each upload the test waits until no process has the "
+            "database open (no `db.sqlite3-wal`/`-shm`), so every run starts from the same state.",
             "",
-            table([[name, v["upload_status"], v["outcome"] or "—", v["reason"] or "—", v["in_db"],
+            table([[name, v["upload_status"], v["outcome"] or "—", v.get("message") or v["reason"] or "—",
+                    histogram(v.get("other_pages_while_read_only", {})), v["in_db"],
                     v["db_paragraphs_complete"], v["in_index"], v["check_index_fix_exit"], v["found_after_fix"]]
                    for name, v in ro],
-                  ["read-only", "HTTP", "outcome", "reason", "in DB", "DB text complete", "in index",
-                   "check_index --fix", "found after fix"]),
+                  ["read-only", "upload HTTP", "outcome", "what the editor is told", "other pages meanwhile",
+                   "in DB", "DB text complete", "in index", "check_index --fix", "found after fix"]),
+            "",
+            "A read-only data directory makes SQLite (WAL mode) unable even to read, since it must create "
+            "`db.sqlite3-shm`: every page that needs the database answers 503 with the storage message. When "
+            "permissions are restored, a `db.sqlite3-shm` created while the database file was read-only "
+            "keeps its read-only mode (SQLite copies the database file's mode) and keeps every write failing "
+            "until it is made writable too: restore the whole directory (`chmod -R u+w`).",
             ""]
     r = recs.get("faults.read_only_index_edit")
     if r:
@@ -284,6 +311,10 @@ def main():
         "## Hostile input",
         "",
         section_input(recs),
+        "",
+        "## Found by these tests",
+        "",
+        "\n".join(f"- {item}" for item in FOUND),
         "",
         "## Known failures",
         "",

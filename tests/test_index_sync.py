@@ -170,8 +170,9 @@ def test_writes_after_the_index_was_lost_do_not_hide_the_loss(client, settings, 
     first.save()
     (tmp_path / "in").mkdir()
     essay_file(3, "丙", ["还是落实。"], directory=tmp_path / "in")
-    code, _, _ = run("import_essays", str(tmp_path / "in"))  # batched -> reconcile(ids)
-    assert code == 0
+    code, _, err = run("import_essays", str(tmp_path / "in"))  # batched -> reconcile(ids)
+    # The essay is saved, but the operator is told the index needs rebuilding.
+    assert code == 1 and "rebuild_index" in err
     assert "rebuild_index" in caplog.text
     assert not settings.SEARCH_INDEX_DIR.exists() or not service.get_index().exists()
     assert_unavailable(client)

@@ -5,7 +5,6 @@ hostile uploads through the admin, and the admin's login and CSRF walls.
 The HTTP tests share one server on a temporary data directory; traffic only
 goes to that 127.0.0.1 server, and every process is stopped afterwards."""
 import hashlib
-import json
 import os
 import random
 import re
@@ -24,7 +23,7 @@ from hypothesis import strategies as st
 
 from essays.parsing import EssayParseError, ParsedEssay, parse_essay_bytes
 
-from .reliability_support import ROOT, Client, essay_bytes, generate_corpus, quote_url, record, site
+from .reliability_support import ROOT, Client, essay_bytes, generate_corpus, record, site
 
 pytestmark = [pytest.mark.reliability]
 
@@ -198,7 +197,14 @@ def server():
 class Fuzzer:
     """Deterministic generator of hostile request targets."""
 
-    CJK = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞"
+    CJK = (
+        "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都"
+        "两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想"
+        "已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造"
+        "百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集"
+        "温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存"
+        "候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞"
+    )
     QUOTES = ['"', "“", "”", "「", "」", "『", "』", "'", "＂"]
     CONTROLS = [chr(c) for c in range(0, 32)] + ["\x7f", "\x85", "\u2028", "\u2029", "\u200b", "\u202e", "\ufeff"]
     NUMBERS = ["-1", "0", "1", "2", "3", "100", "101", "-0", "+1", "1.5", "1e3", "0x10", " 3", "3 ", "３",
@@ -389,6 +395,8 @@ HOSTILE_HTML = (
     "<div><span>　　第三段：&lt;script&gt;alert('{t}')&lt;/script&gt; 与 \"&gt;&lt;img src=x onerror=alert('{t}')&gt;</span></div>"
     "<style>body{{display:none}}</style><div><span>　　第四段{{{{ 7*7 }}}}{{% debug %}}结束。</span></div>"
 )
+
+
 class _LiveMarkup(HTMLParser):
     """Elements and attributes that would run or load something: inline
     scripts, event-handler attributes, javascript: URLs, frames, SVG.
@@ -489,8 +497,8 @@ def test_hostile_uploads_are_refused_or_stored_as_inert_text(server):
     hostile_id = next((pk for pk, source, _ in names if source == f"hostile-{t}.txt"), None)
     pages = {}
     if hostile_id:
-        for url in (f"/essays/{hostile_id}/", f"/essays/{hostile_id}/?q=%3Cscript%3E", f"/admin/essays/essay/{hostile_id}/change/",
-                    "/admin/essays/essay/", "/search/?q=" + urllib.parse.quote(f"alert('{t}')"),
+        for url in (f"/essays/{hostile_id}/", f"/essays/{hostile_id}/?q=%3Cscript%3E",
+                    f"/admin/essays/essay/{hostile_id}/change/", "/admin/essays/essay/", "/search/?q=" + urllib.parse.quote(f"alert('{t}')"),
                     "/search/?q=" + urllib.parse.quote("<script>alert(1)</script>"), "/feed/"):
             resp = client.get(url)
             pages[url] = resp.status

@@ -20,12 +20,13 @@ class Command(BaseCommand):
         except IndexUnavailable as err:
             self.stderr.write(f"{err}; removing the damaged index and starting afresh")
             index.destroy()
-        essays = list(Essay.objects.all().iterator(chunk_size=500))
-        progress = Progress(len(essays), label="indexing", stream=self.stderr._out)
-        index.write(add=[service.essay_doc(e) for e in essays], clear=True, progress=progress)
+        total = Essay.objects.count()
+        progress = Progress(total, label="indexing", stream=self.stderr._out)
+        docs = (service.essay_doc(e) for e in Essay.objects.all().iterator(chunk_size=500))
+        index.write(add=docs, clear=True, progress=progress)
         progress.close()
         # Essays saved while the rebuild ran are brought in step now.
         missing, stale, orphans = sync.reconcile()
-        self.stdout.write(f"indexed {len(essays)} essays"
+        self.stdout.write(f"indexed {total} essays"
                           + (f"; then repaired {len(missing) + len(stale) + len(orphans)} changed meanwhile"
                              if missing or stale or orphans else ""))
