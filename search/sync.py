@@ -59,16 +59,9 @@ def batched_indexing(enabled=True):
         batch.error = f"{type(err).__name__}: {err}"
 
 
-def _on_save(sender, instance, **kwargs):
-    batch = getattr(_state, "batch", None)
-    if batch is not None:
-        batch.touch(instance.pk)
-        return
-    pk = instance.pk
-    transaction.on_commit(lambda: _apply(pk))
-
-
-def _on_delete(sender, instance, **kwargs):
+def _on_change(sender, instance, **kwargs):
+    """A saved or deleted essay: _apply looks at the database after the
+    commit, so one handler serves both."""
     batch = getattr(_state, "batch", None)
     if batch is not None:
         batch.touch(instance.pk)
@@ -158,5 +151,5 @@ def reconcile(ids=None, progress_factory=None):
 
 
 def connect():
-    post_save.connect(_on_save, sender=Essay, dispatch_uid="search.sync.save")
-    post_delete.connect(_on_delete, sender=Essay, dispatch_uid="search.sync.delete")
+    post_save.connect(_on_change, sender=Essay, dispatch_uid="search.sync.save")
+    post_delete.connect(_on_change, sender=Essay, dispatch_uid="search.sync.delete")
