@@ -14,6 +14,8 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -67,23 +69,50 @@ def django_env(data_dir, production=False, **extra):
     return env
 
 
+class Job:
+    """A subprocess started now and collected later: wall time from start to
+    exit (recorded by a reaper thread, so it is exact however late `wait` is
+    called) and its own CPU time (user + system, from wait4, including its
+    reaped descendants). Output goes to temporary files, never a full pipe."""
+
+    def __init__(self, cmd, env, timeout, what=None):
+        self.cmd, self.timeout, self.what = cmd, timeout, what or shlex.join(cmd)
+        self._out = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._err = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._out, stderr=self._err)
+        self.ended = self.status = self.rusage = None
+        self._reaper = threading.Thread(target=self._reap, daemon=True)
+        self._reaper.start()
+
+    def _reap(self):
+        _pid, status, rusage = os.wait4(self.proc.pid, 0)
+        self.ended = time.perf_counter()
+        self.status, self.rusage = status, rusage
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+
+    def wait(self):
+        """(wall seconds, CPU seconds, stdout); BenchError on failure or timeout."""
+        self._reaper.join(max(0.0, self.started + self.timeout - time.perf_counter()))
+        if self._reaper.is_alive():
+            self.proc.kill()  # our own child, by its pid
+            self._reaper.join(30)
+            raise BenchError(f"{self.what}: timed out after {self.timeout} s")
+        self._out.seek(0)
+        self._err.seek(0)
+        out, err = self._out.read(), self._err.read()
+        self._out.close()
+        self._err.close()
+        if self.proc.returncode != 0:
+            raise BenchError(f"{self.what} exited {self.proc.returncode}:\n{out[-3000:]}\n{err[-3000:]}")
+        return self.ended - self.started, self.rusage.ru_utime + self.rusage.ru_stime, out
+
+
 def timed(cmd, env, timeout, what=None):
     """Run a command to completion (bounded by `timeout`); returns (wall
     seconds, CPU seconds (user + system) of it and its children, stdout).
     Raises BenchError with the output tail on failure."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as err:
-        raise BenchError(f"{what or shlex.join(cmd)}: timed out after {timeout} s") from err
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if proc.returncode != 0:
-        raise BenchError(f"{what or shlex.join(cmd)} exited {proc.returncode}:\n"
-                         f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return seconds, cpu, proc.stdout
+    return Job(cmd, env, timeout, what).wait()
 
 
 def run(cmd, env, timeout, what=None):
@@ -98,6 +127,10 @@ def manage(args, env, timeout=600):
 
 def manage_timed(args, env, timeout=600):
     return timed([PY, "manage.py", *args], env, timeout, what="manage.py " + " ".join(args))
+
+
+def manage_job(args, env, timeout=600):
+    return Job([PY, "manage.py", *args], env, timeout, what="manage.py " + " ".join(args))
 
 
 def free_port():

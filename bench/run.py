@@ -32,8 +32,8 @@ from pathlib import Path
 from urllib.parse import quote as urlquote
 
 from . import generate as gen
-from .common import (PY, ROOT, BenchError, children, code_fingerprint, cpu_seconds, db_size, dir_size, django_env,
-                     free_port, loadavg, machine, manage, manage_timed, median, memory_mb, percentile, run, timed)
+from .common import (PY, ROOT, BenchError, Job, children, code_fingerprint, cpu_seconds, db_size, dir_size, django_env,
+                     free_port, loadavg, machine, manage_job, median, memory_mb, percentile, run)
 from .load import Client, csrf_token, search_path
 
 DEFAULT_OUT = ROOT / "docs" / "BENCHMARKS.md"
@@ -184,8 +184,38 @@ class Bench:
                 django_env(self.work), 300, "jieba cache warm-up")
         self.template = self.work / "template"
         self.template.mkdir()
-        manage(["migrate", "--noinput", "-v0"], django_env(self.template))
+        # With --quick, steps that do not depend on each other overlap (the
+        # figures of a smoke run are not for quoting); otherwise every
+        # measured command runs alone.
+        self.overlap = self.args.quick
+        self.migrate_job = manage_job(["migrate", "--noinput", "-v0"], django_env(self.template))
+        self.deferred = []  # (job, callback) collected before the HTTP steps
+        if not self.overlap:
+            self.template_ready()
         self.note_cmd("manage.py migrate --noinput   # once; each data dir starts from a copy of this empty database")
+
+    def stop_background(self):
+        """After a failure: stop the subprocesses still running in the background (our own children)."""
+        jobs = [job for job, _done in getattr(self, "deferred", [])]
+        if getattr(self, "migrate_job", None) is not None:
+            jobs.append(self.migrate_job)
+        for job in jobs:
+            if job.ended is None:
+                job.proc.kill()
+        for _args, proc in getattr(self, "setup_jobs", []):
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+    def template_ready(self):
+        if self.migrate_job is not None:
+            self.migrate_job.wait()
+            self.migrate_job = None
+
+    def collect_deferred(self):
+        for job, done in self.deferred:
+            done(*job.wait())
+        self.deferred = []
 
     # ---------------------------------------------------------------- step 1
     def corpus_for(self, size):
@@ -216,15 +246,22 @@ class Bench:
             # jieba alone on the same text, fresh process, cached dictionary.
             row["loadavg"] = loadavg()
             self.mark(f"{size} run {r + 1}: jieba alone, import_essays, rebuild_index")
-            _s, cpu, out = timed([PY, "-m", "bench.jieba_alone", str(texts_path)], django_env(self.work), 7200,
-                                 "jieba alone")
-            row["jieba"] = last_json(out)
-            row["jieba_process_cpu_s"] = cpu
-            log(f"  {size} run {r + 1}: jieba alone {row['jieba']['seconds']:.1f} s "
-                f"(dict load {row['jieba']['dict_load_s']:.2f} s)")
+            jieba = Job([PY, "-m", "bench.jieba_alone", str(texts_path)], django_env(self.work), 7200, "jieba alone")
+
+            def jieba_done(_s, cpu, out, row=row, r=r):
+                row["jieba"] = last_json(out)
+                row["jieba_process_cpu_s"] = cpu
+                log(f"  {size} run {r + 1}: jieba alone {row['jieba']['seconds']:.1f} s "
+                    f"(dict load {row['jieba']['dict_load_s']:.2f} s)")
+
+            if not self.overlap:
+                jieba_done(*jieba.wait())
+            self.template_ready()
             # The real import path.
             d = self.fresh_dir(f"import-{size}-{r + 1}")
-            secs, cpu, out = manage_timed(["import_essays", str(cdir)], django_env(d), timeout=7200)
+            secs, cpu, out = manage_job(["import_essays", str(cdir)], django_env(d), timeout=7200).wait()
+            if self.overlap:
+                jieba_done(*jieba.wait())
             if f"created {size}," not in out:
                 raise BenchError(f"import of {size} essays did not create them all: {out}")
             row["import_s"] = secs
@@ -236,12 +273,19 @@ class Bench:
                 f"db {row['db_bytes'] / 1e6:.1f} MB")
             # rebuild_index alone, in a fresh dir holding a copy of that database.
             d2 = self.fresh_dir(f"rebuild-{size}-{r + 1}", db_from=d)
-            secs, cpu, out = manage_timed(["rebuild_index"], django_env(d2), timeout=7200)
-            row["rebuild_s"] = secs
-            row["rebuild_cpu_s"] = cpu
-            row["rebuild_index_bytes"] = dir_size(d2 / "index")
-            log(f"  {size} run {r + 1}: rebuild_index {secs:.1f} s")
-            shutil.rmtree(d2)
+            rebuild = manage_job(["rebuild_index"], django_env(d2), timeout=7200)
+
+            def rebuild_done(secs, cpu, _out, row=row, r=r, d2=d2):
+                row["rebuild_s"] = secs
+                row["rebuild_cpu_s"] = cpu
+                row["rebuild_index_bytes"] = dir_size(d2 / "index")
+                log(f"  {size} run {r + 1}: rebuild_index {secs:.1f} s")
+                shutil.rmtree(d2)
+
+            if self.overlap:
+                self.deferred.append((rebuild, rebuild_done))
+            else:
+                rebuild_done(*rebuild.wait())
             if size == self.search_size and r == runs - 1:
                 self.search_dir = d
             else:
@@ -331,24 +375,50 @@ class Bench:
 
     def inprocess_latency(self):
         self.mark("in-process latency")
-        _s, out = run([PY, "-m", "bench.inproc", "latency", str(self.queries_path), "--reps", str(self.args.reps)],
-                      django_env(self.search_dir), 3600, "in-process latency")
-        res = last_json(out)
-        self.r["inproc"] = res
+        job = Job([PY, "-m", "bench.inproc", "latency", str(self.queries_path), "--reps", str(self.args.reps)],
+                  django_env(self.search_dir), 3600, "in-process latency")
+
+        def done(_s, _cpu, out):
+            res = last_json(out)
+            self.r["inproc"] = res
+            log(f"in-process latency done (view load {res['view_load_s']:.2f} s)")
+
         self.note_cmd(f"python -m bench.inproc latency QUERIES.json --reps {self.args.reps}   "
                       "# service.search in one Django process (config.settings), 1 warm-up per query")
-        log(f"in-process latency done (view load {res['view_load_s']:.2f} s)")
+        if self.overlap:  # runs beside the HTTP steps (smoke runs only)
+            self.deferred.append((job, done))
+        else:
+            done(*job.wait())
 
     # ---------------------------------------------------------------- steps 2-4 over HTTP
+    def server_setup_start(self):
+        """collectstatic and createsuperuser for the search data dir: set-up,
+        not measured, so they run while the orchestrator builds the queries."""
+        d = self.search_dir
+        self.admin_password = "bench-" + __import__("secrets").token_urlsafe(16)
+        jobs = [(["collectstatic", "--noinput", "-v0"], django_env(d, production=True)),
+                (["createsuperuser", "--noinput"], django_env(
+                    d, production=True, DJANGO_SUPERUSER_USERNAME="bench",
+                    DJANGO_SUPERUSER_PASSWORD=self.admin_password, DJANGO_SUPERUSER_EMAIL="bench@example.org"))]
+        self.setup_jobs = [(args, subprocess.Popen([PY, "manage.py", *args], cwd=ROOT, env=env, text=True,
+                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+                           for args, env in jobs]
+
+    def server_setup_wait(self):
+        for args, proc in self.setup_jobs:
+            try:
+                out, err = proc.communicate(timeout=600)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise BenchError(f"manage.py {' '.join(args)} timed out")
+            if proc.returncode != 0:
+                raise BenchError(f"manage.py {' '.join(args)} exited {proc.returncode}:\n{out[-2000:]}\n{err[-2000:]}")
+        self.setup_jobs = []
+
     def http_steps(self):
         self.mark("HTTP: start-up, latency, throughput, admin upload")
         d = self.search_dir
-        penv = django_env(d, production=True)
-        manage(["collectstatic", "--noinput", "-v0"], penv)
-        self.admin_password = "bench-" + __import__("secrets").token_urlsafe(16)
-        manage(["createsuperuser", "--noinput"], django_env(
-            d, production=True, DJANGO_SUPERUSER_USERNAME="bench", DJANGO_SUPERUSER_PASSWORD=self.admin_password,
-            DJANGO_SUPERUSER_EMAIL="bench@example.org"))
         self.note_cmd("DJANGO_SETTINGS_MODULE=config.production DJANGO_SECRET_KEY=<random 64> DJANGO_HTTPS=0 "
                       "manage.py collectstatic --noinput; manage.py createsuperuser --noinput")
         self.note_cmd("GUNICORN_BIND=127.0.0.1:<free port> gunicorn -c config/gunicorn.py config.wsgi   "
@@ -367,10 +437,13 @@ class Bench:
             starts.append(srv.first_search())
             log(f"  start to first search: {starts[-1]:.2f} s (server kept for the HTTP steps)")
             self.r["startup_s"] = starts
-            time.sleep(1.0)  # let the second worker finish its warm-up too
+            time.sleep(0.2 if self.args.quick else 1.0)  # let the second worker finish its warm-up too
             self.r["workers"] = len(srv.workers())
             self.http_latency(srv)
             self.throughput(srv)
+            # The upload changes the archive: anything still reading it (the
+            # in-process step of a --quick run) must be done by now.
+            self.collect_deferred()
             self.admin_upload(srv)
         finally:
             srv.stop()
@@ -520,12 +593,18 @@ class Bench:
             for size in sorted(self.args.sizes):
                 log(f"import + index of {size} essays")
                 self.import_runs(size)
-            self.build_queries()
+            self.server_setup_start()
+            try:
+                self.build_queries()
+            finally:
+                self.server_setup_wait()
             self.inprocess_latency()
             self.http_steps()
+            self.collect_deferred()
             if not self.args.skip_profiles:
                 self.profile_worst_query()
         finally:
+            self.stop_background()
             self.r["loadavg_end"] = loadavg()
             self.r["total_s"] = time.perf_counter() - _T0
             self.r["commands"] = self.commands

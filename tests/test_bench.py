@@ -42,7 +42,7 @@ def test_corpus_files_are_those_of_bench_generate(tmp_path):
 
 def test_bench_end_to_end_at_toy_size(tmp_path):
     out = tmp_path / "BENCH.md"
-    args = ["--quick", "--sizes", "40", "--runs", "1", "--reps", "1", "--duration", "0.3", "--uploads", "1",
+    args = ["--quick", "--sizes", "40", "--runs", "1", "--reps", "1", "--duration", "0.2", "--uploads", "1",
             "--skip-profiles", "--out", str(out), "--workdir", str(tmp_path)]
     result = run.Bench(run.parse_args(args)).execute()
 
