@@ -8,7 +8,6 @@ import importlib.metadata
 import math
 import os
 import platform
-import resource
 import secrets
 import shlex
 import socket

@@ -29,7 +29,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote as urlquote
 
 from . import generate as gen
 from .common import (PY, ROOT, BenchError, Job, children, code_fingerprint, cpu_seconds, db_size, dir_size, django_env,

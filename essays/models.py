@@ -57,18 +57,24 @@ class Essay(models.Model):
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def _neighbour(self, after):
+        """The next or previous essay in list order (number, NULLs last, then
+        id). Each step is a LIMIT 1 query that an index can answer; selecting
+        only what a link needs keeps SQLite from sorting paragraph JSON."""
         n, pk = self.number, self.pk
+        rows = Essay.objects.only("id", "number", "title")
         if after:
-            if n is None:
-                cond = Q(number__isnull=True, id__gt=pk)
-            else:
-                cond = Q(number__gt=n) | Q(number=n, id__gt=pk) | Q(number__isnull=True)
-            return Essay.objects.filter(cond).in_order().first()
+            if n is not None:
+                found = rows.filter(Q(number__gt=n) | Q(number=n, id__gt=pk)).order_by("number", "id").first()
+                if found is not None:
+                    return found
+                return rows.filter(number__isnull=True).order_by("id").first()
+            return rows.filter(number__isnull=True, id__gt=pk).order_by("id").first()
         if n is None:
-            cond = Q(number__isnull=False) | Q(number__isnull=True, id__lt=pk)
-        else:
-            cond = Q(number__lt=n) | Q(number=n, id__lt=pk)
-        return Essay.objects.filter(cond).order_by(F("number").desc(nulls_first=True), "-id").first()
+            found = rows.filter(number__isnull=True, id__lt=pk).order_by("-id").first()
+            if found is not None:
+                return found
+            return rows.filter(number__isnull=False).order_by("-number", "-id").first()
+        return rows.filter(Q(number__lt=n) | Q(number=n, id__lt=pk)).order_by("-number", "-id").first()
 
     def next_essay(self):
         return self._neighbour(after=True)
