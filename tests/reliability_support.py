@@ -374,6 +374,24 @@ def site(name, **kwargs):
         s.close()
 
 
+@contextmanager
+def serving(name, count, seed, avg_chars, chown=None, **kwargs):
+    """A site over `count` generated essays, imported, with gunicorn
+    running; stopped on exit. `chown` ("user:group") hands the corpus to the
+    server's user first."""
+    with site(name, **kwargs) as s:
+        corpus = s.work / "corpus"
+        generate_corpus(corpus, count, seed=seed, avg_chars=avg_chars)
+        if chown:
+            subprocess.run(["chown", "-R", chown, str(corpus)], check=True)
+        s.prepare(corpus)
+        s.start()
+        try:
+            yield s
+        finally:
+            s.stop_server()
+
+
 # --------------------------------------------------------------- corpus
 
 def generate_corpus(out_dir, count, seed=7, avg_chars=1500):

@@ -28,6 +28,7 @@ from .reliability_support import (
     kill_group,
     quote_url,
     record,
+    serving,
     site,
     stop,
     upload_rows,
@@ -258,15 +259,8 @@ EXPECTED = len(range(MODULUS, INDEXED + 1, MODULUS))
 @pytest.fixture(scope="module")
 def indexed_server():
     """A running server over 40 indexed essays, shared by the index tests."""
-    with site("faults.index") as s:
-        corpus = s.work / "corpus"
-        generate_corpus(corpus, INDEXED, seed=5, avg_chars=300)
-        s.prepare(corpus)
-        s.start()
-        try:
-            yield s
-        finally:
-            s.stop_server()
+    with serving("faults.index", INDEXED, seed=5, avg_chars=300) as s:
+        yield s
 
 
 def test_lost_or_damaged_index_answers_503_and_rebuild_index_restores_it(indexed_server):
@@ -338,16 +332,8 @@ def nobody_site():
     not. Shared by the read-only tests below."""
     if shutil.which("setpriv") is None or os.geteuid() != 0:
         pytest.skip("needs root and setpriv to run the server as an unprivileged user")
-    with site("faults.read_only", as_nobody=True) as s:
-        corpus = s.work / "corpus"
-        generate_corpus(corpus, 12, seed=9, avg_chars=300)
-        subprocess.run(["chown", "-R", "nobody:nogroup", str(corpus)], check=True)
-        s.prepare(corpus)
-        s.start()
-        try:
-            yield s
-        finally:
-            s.stop_server()
+    with serving("faults.read_only", 12, seed=9, avg_chars=300, chown="nobody:nogroup", as_nobody=True) as s:
+        yield s
 
 
 def _chmod_tree(path, change):

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from essays.parsing import EssayParseError, ParsedEssay, parse_essay_bytes
 
-from .reliability_support import ROOT, Client, essay_bytes, generate_corpus, record, site
+from .reliability_support import ROOT, Client, essay_bytes, record, serving
 
 pytestmark = [pytest.mark.reliability]
 
@@ -183,15 +183,8 @@ TOKEN = "rlb" + hashlib.sha256(str(os.getpid()).encode()).hexdigest()[:10]
 
 @pytest.fixture(scope="module")
 def server():
-    with site("input.server") as s:
-        corpus = s.work / "corpus"
-        generate_corpus(corpus, FUZZ_ESSAYS, seed=13, avg_chars=200)
-        s.prepare(corpus)
-        s.start()
-        try:
-            yield s
-        finally:
-            s.stop_server()
+    with serving("input.server", FUZZ_ESSAYS, seed=13, avg_chars=200) as s:
+        yield s
 
 
 class Fuzzer:
