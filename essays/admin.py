@@ -44,14 +44,6 @@ class UploadForm(forms.Form):
         self.fields["files"].required = not skipped
 
 
-def read_upload(upload):
-    """The bytes of an uploaded file, or None if it is over the size limit
-    (checked before reading, so a huge upload is not loaded into memory)."""
-    if upload.size is not None and upload.size > settings.ESSAY_MAX_BYTES:
-        return None
-    return upload.read(settings.ESSAY_MAX_BYTES + 1)
-
-
 class ParagraphsField(forms.CharField):
     """Paragraphs edited as plain text, one paragraph per block separated
     by a blank line."""
@@ -139,13 +131,9 @@ class EssayAdmin(admin.ModelAdmin):
                 return self._upload_response(request, form, outcomes)
             with batched_indexing() as batch:
                 for upload in form.cleaned_data["files"]:
-                    data = read_upload(upload)
-                    if data is None or len(data) > settings.ESSAY_MAX_BYTES:
-                        outcome = ImportOutcome(
-                            clean_source_name(upload.name), FAILED,
-                            reason=f"file is {upload.size} bytes, over the limit of {settings.ESSAY_MAX_BYTES} bytes")
-                    else:
-                        outcome = import_essay_bytes(data, upload.name)
+                    # Oversized files were dropped while streaming in
+                    # (essays.uploads); the parser enforces the limit again.
+                    outcome = import_essay_bytes(upload.read(settings.ESSAY_MAX_BYTES + 1), upload.name)
                     batch.touch(outcome.essay_id)
                     outcomes.append(outcome)
             if batch.error:
