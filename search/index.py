@@ -30,13 +30,15 @@ from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 from whoosh.util.text import utf8encode
 
-from . import analysis
+from . import analysis, bitsets
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "essays"
 WRITE_TIMEOUT = 120.0  # seconds a writer waits for the lock
 COMMIT_EVERY = 5000  # documents per commit in a bulk write
+MAX_GRAM_SETS = 6000  # cached n-gram document sets per segment (see gram_bits)
+MAX_CACHED_POSTINGS = 500_000  # decoded postings cached per segment (8 bytes each)
 _TOC_NAME = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc$")  # whoosh's table-of-contents files
 
 
@@ -266,14 +268,16 @@ class WhooshIndex:
 
 
 class _Segment:
-    """Stored values of one immutable Whoosh segment, loaded once."""
+    """Stored values of one immutable Whoosh segment, loaded once, plus
+    caches derived from them (field lengths, n-gram document sets)."""
 
-    __slots__ = ("ids", "numbers", "created", "titles", "texts", "digests")
+    __slots__ = ("ids", "numbers", "created", "titles", "texts", "digests", "_lengths", "_grams", "_postings", "_posting_count")
 
     def __init__(self, reader):
         n = reader.doc_count_all()
         self.ids, self.numbers, self.created = [0] * n, [None] * n, [0.0] * n
         self.titles, self.texts, self.digests = [""] * n, [""] * n, [""] * n
+        self._lengths, self._grams, self._postings, self._posting_count = {}, {}, {}, 0
         for docnum in range(n):
             if reader.is_deleted(docnum):
                 continue
@@ -287,6 +291,48 @@ class _Segment:
             self.texts[docnum] = f.get("ftitle", "") + "\n" + f.get("fbody", "")
             self.digests[docnum] = f.get("digest", "")
 
+    def lengths(self, reader, field):
+        """Whoosh's (byte-quantised) length of `field` in every document."""
+        got = self._lengths.get(field)
+        if got is None:
+            got = self._lengths[field] = [
+                reader.doc_field_length(d, field, 0) or 0 for d in range(reader.doc_count_all())]
+        return got
+
+    def postings(self, reader, field, word):
+        """(ids, term frequencies) arrays of a word in this segment, decoded
+        once; the cache holds at most MAX_CACHED_POSTINGS postings."""
+        key = (field, word)
+        got = self._postings.get(key)
+        if got is None:
+            from .ranking import read_postings
+
+            got = read_postings(reader, field, word)
+            while self._postings and self._posting_count + len(got[0]) > MAX_CACHED_POSTINGS:
+                _ids, _tfs = self._postings.pop(next(iter(self._postings)))
+                self._posting_count -= len(_ids)
+            if len(got[0]) <= MAX_CACHED_POSTINGS:
+                self._postings[key] = got
+                self._posting_count += len(got[0])
+        return got
+
+    def gram_bits(self, gram, scope):
+        """The set (a bitset of segment docnums) of documents whose folded
+        text (scope 'all') or title (scope 'title') contains `gram`, one or
+        two characters. Built by one scan on first use and kept: queries
+        reuse a limited set of characters and character pairs, and a set
+        costs one bit per document."""
+        key = (gram, scope)
+        bits = self._grams.get(key)
+        if bits is None:
+            texts = self.titles if scope == "title" else self.texts
+            bits = bitsets.from_flags(gram in t for t in texts)
+            # Oldest first out: a stream of rare grams cannot grow it.
+            if len(self._grams) >= MAX_GRAM_SETS:
+                self._grams.pop(next(iter(self._grams)), None)
+            self._grams[key] = bits
+        return bits
+
 
 class ReadView:
     """An immutable snapshot of the index for searching: a Whoosh searcher
@@ -296,11 +342,17 @@ class ReadView:
     def __init__(self, searcher, old_segments):
         self.searcher = searcher
         self.segments = {}
+        self.leaves = []  # (segment reader, docnum offset)
+        self.parts = []  # (_Segment, segment reader, docnum offset)
+        self._segs = []  # (_Segment, docnum offset), in the same order
         ids, numbers, created, titles, texts, digests, live = [], [], [], [], [], [], []
         for reader, offset in _leaves(searcher):
             key = _segment_key(reader)
             seg = old_segments.get(key) or _Segment(reader)
             self.segments[key] = seg
+            self.leaves.append((reader, offset))
+            self._segs.append((seg, offset))
+            self.parts.append((seg, reader, offset))
             ids += seg.ids
             numbers += seg.numbers
             created += seg.created
@@ -310,12 +362,57 @@ class ReadView:
             live.extend(offset + d for d in range(reader.doc_count_all()) if not reader.is_deleted(d))
         self.ids, self.numbers, self.created = ids, numbers, created
         self.titles, self.texts, self.digests, self.live = titles, texts, digests, live
+        self.size = len(ids)
+        self.live_bits = bitsets.from_iter(live, self.size)
         self.docnum_of = {ids[d]: d for d in live}
+        self._norms, self._orders = {}, {}
         self.loaded_at = time.time()
 
     def digest_map(self):
         """essay id -> digest of what the index holds."""
         return {self.ids[d]: self.digests[d] for d in self.live}
+
+    def norms(self, field):
+        """Per docnum, BM25's length normaliser of `field` (search.ranking)."""
+        got = self._norms.get(field)
+        if got is None:
+            from .ranking import B, K1
+
+            avgfl = self.searcher.avg_field_length(field) or 1
+            got = []
+            for (seg, _offset), (reader, _o) in zip(self._segs, self.leaves):
+                got.extend(K1 * ((1 - B) + B * fl / avgfl) for fl in seg.lengths(reader, field))
+            self._norms[field] = got
+        return got
+
+    def order(self, sort):
+        """Live docnums in the order of a sort that does not depend on the
+        query ('number' or 'newest'; see search.query._order), computed once
+        per view."""
+        got = self._orders.get(sort)
+        if got is None:
+            numbers, ids, created = self.numbers, self.ids, self.created
+            if sort == "number":
+                def key(d):
+                    return (numbers[d] is None, numbers[d] or 0, ids[d])
+            else:
+                def key(d):
+                    return (-created[d], -ids[d])
+            got = self._orders[sort] = sorted(self.live, key=key)
+        return got
+
+    def has_gram_bits(self, gram, scope="all"):
+        """Whether gram_bits(gram, scope) is already built (cheap to ask)."""
+        key = (gram, scope)
+        return all(key in seg._grams for seg, _o in self._segs)
+
+    def gram_bits(self, gram, scope="all"):
+        """Live documents (a bitset) whose folded text, or title for scope
+        'title', contains `gram` (one or two characters)."""
+        bits = 0
+        for seg, offset in self._segs:
+            bits |= seg.gram_bits(gram, scope) << offset
+        return bits & self.live_bits
 
 
 def _leaves(searcher):

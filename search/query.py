@@ -6,11 +6,12 @@ memory (see search.index), so the answer is exactly what a brute-force scan
 gives. Ranking is Whoosh's BM25F over jieba words, title weighted; essays
 that contain the whole unquoted query as one phrase come first.
 """
+import heapq
+from itertools import islice
 from dataclasses import dataclass, field
 
-from whoosh import query as wq
-
-from .syntax import ParsedQuery, QueryError, parse_query  # noqa: F401  (re-exported)
+from . import bitsets, ranking
+from .syntax import ParsedQuery, QueryError, Term, parse_query  # noqa: F401  (re-exported)
 
 TITLE_BOOST = 3.0
 SORTS = ("relevance", "number", "newest")
@@ -51,48 +52,75 @@ class SearchResult:
         return max(1, -(-self.count // self.per_page))
 
 
-def _scan(view, term, candidates):
-    """Docnums among `candidates` whose folded text contains the term."""
-    t = term.text
-    texts = view.titles if term.scope == "title" else view.texts
-    return [d for d in candidates if t in texts[d]]
+def _grams(text):
+    """The one- or two-character grams whose document sets narrow a term."""
+    if len(text) == 1:
+        return {text}
+    return {text[i:i + 2] for i in range(len(text) - 1)}
 
 
-def matching_docnums(view, parsed):
-    """The exact set of live docnums that satisfy the query."""
-    candidates = view.live
-    # Most selective first would need statistics; longer terms are usually
-    # rarer, and every step scans only the survivors of the previous one.
+def _term_bits(view, term, within):
+    """The documents of `within` (a bitset) whose folded text, or title,
+    contains the term: character-pair sets narrow the candidates, and a
+    substring test on each survivor decides."""
+    text, scope = term.text, term.scope
+    bits = within
+    grams = _grams(text)
+    applied = {g for g in grams if view.has_gram_bits(g, scope)}
+    for gram in applied:
+        bits &= view.gram_bits(gram, scope)
+    # An unbuilt set costs a scan of every document; worth it (and kept for
+    # later queries) only while many candidates remain.
+    for gram in grams - applied:
+        if not bits or bitsets.count(bits) * 8 < view.size:
+            break
+        bits &= view.gram_bits(gram, scope)
+        applied.add(gram)
+    if not bits or (len(text) <= 2 and text in applied):
+        return bits  # a term of one gram is decided by its set alone
+    texts = view.titles if scope == "title" else view.texts
+    return bitsets.from_iter([d for d in bitsets.to_list(bits) if text in texts[d]], view.size)
+
+
+def matching_bits(view, parsed):
+    """The exact set (a bitset of docnums) of live documents that satisfy
+    the query."""
+    bits = view.live_bits
+    # Longest terms first: they are usually the rarest, and every step only
+    # tests the survivors of the previous ones.
     groups = sorted(parsed.groups, key=lambda g: -min(len(t.text) for c in g for t in c.terms))
     for group in groups:
         if len(group) == 1:
             for term in sorted(group[0].terms, key=lambda t: -len(t.text)):
-                candidates = _scan(view, term, candidates)
+                bits = _term_bits(view, term, bits)
         else:
-            union = set()
+            union = 0
             for clause in group:
-                got = candidates
+                got = bits
                 for term in clause.terms:
-                    got = _scan(view, term, got)
-                union.update(got)
-            candidates = [d for d in candidates if d in union]
+                    got = _term_bits(view, term, got)
+                union |= got
+            bits &= union
+        if not bits:
+            return 0
     for term in parsed.excluded:
-        drop = set(_scan(view, term, candidates))
-        candidates = [d for d in candidates if d not in drop]
-    return candidates
+        bits &= ~_term_bits(view, term, bits)
+    return bits
+
+
+def matching_docnums(view, parsed):
+    """The exact set of live docnums that satisfy the query, ascending."""
+    return bitsets.to_list(matching_bits(view, parsed))
 
 
 def _scores(view, parsed, docnums):
     """BM25F scores of the given docnums (absent: no ranking word occurs)."""
-    subqueries = []
+    terms = []
     for word, scope in dict.fromkeys(parsed.rank_words):
-        subqueries.append(wq.Term("title", word, boost=TITLE_BOOST))
+        terms.append(("title", word, TITLE_BOOST))
         if scope == "all":
-            subqueries.append(wq.Term("body", word))
-    if not subqueries or not docnums:
-        return {}
-    results = view.searcher.search(wq.Or(subqueries), filter=set(docnums), limit=None)
-    return {hit.docnum: hit.score for hit in results}
+            terms.append(("body", word, 1.0))
+    return ranking.bm25f(view, terms, docnums)
 
 
 def run_query(view, parsed, sort="relevance", page=1, per_page=20):
@@ -106,27 +134,56 @@ def run_query(view, parsed, sort="relevance", page=1, per_page=20):
         raise QueryError("页码必须是正整数。")
     if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
         raise QueryError(f"每页条数必须在 1 到 {MAX_PER_PAGE} 之间。")
-    docnums = matching_docnums(view, parsed) if not parsed.empty else []
+    bits = matching_bits(view, parsed) if not parsed.empty else 0
+    docnums = bitsets.to_list(bits)
+    phrase_docs = frozenset()
+    if parsed.phrase and bits:
+        phrase_docs = frozenset(bitsets.to_list(_term_bits(view, Term(parsed.phrase), bits)))
     scores = _scores(view, parsed, docnums) if sort == "relevance" else {}
-    phrase = parsed.phrase
-    texts, numbers = view.texts, view.numbers
-    if sort == "relevance":
-        def key(d):
-            return (not (phrase and phrase in texts[d]), -scores.get(d, 0.0), _num_key(numbers[d]), view.ids[d])
-    elif sort == "number":
-        def key(d):
-            return (_num_key(numbers[d]), view.ids[d])
-    else:
-        def key(d):
-            return (-view.created[d], -view.ids[d])
     start = (page - 1) * per_page
-    ordered = sorted(docnums, key=key)[start:start + per_page]
+    ordered = _order(view, docnums, sort, scores, phrase_docs, start + per_page)[start:]
     hits = [
-        Hit(id=view.ids[d], number=numbers[d], score=round(scores.get(d, 0.0), 4),
-            phrase=bool(phrase and phrase in texts[d]))
+        Hit(id=view.ids[d], number=view.numbers[d], score=round(scores.get(d, 0.0), 4), phrase=d in phrase_docs)
         for d in ordered
     ]
     return SearchResult(parsed, sort, page, per_page, len(docnums), hits)
+
+
+def _order(view, docnums, sort, scores, phrase_docs, k):
+    """The first k of `docnums` in the order of the sort:
+    - relevance: essays holding the whole phrase first, then by score
+      (highest first), then by number (none last), then by id;
+    - number: by number (none last), then id;
+    - newest: by time added (newest first), then id (highest first).
+    Only the first k are ordered; ties keep this exact order at any k."""
+    if sort != "relevance":
+        wanted = set(docnums)
+        return list(islice((d for d in view.order(sort) if d in wanted), k))
+    numbers, ids = view.numbers, view.ids
+    out = []
+    for group in _phrase_first(docnums, phrase_docs):
+        if len(out) >= k:
+            break
+        out += _top_by_score(group, k - len(out), scores, lambda d: (_num_key(numbers[d]), ids[d]))
+    return out
+
+
+def _phrase_first(docnums, phrase_docs):
+    if not phrase_docs:
+        return [docnums]
+    return [[d for d in docnums if d in phrase_docs], [d for d in docnums if d not in phrase_docs]]
+
+
+def _top_by_score(docs, k, scores, tiekey):
+    """The k best of `docs` by (-score, tiekey). Only essays scoring at least
+    the k-th best score are fully ordered: a C-level nlargest over floats
+    instead of a Python key for each of 20,000 essays."""
+    vals = [scores.get(d, 0.0) for d in docs]
+    if k < len(docs):
+        kth = heapq.nlargest(k, vals)[-1]
+        docs = [d for d, v in zip(docs, vals) if v >= kth]
+    docs.sort(key=lambda d: (-scores.get(d, 0.0), tiekey(d)))
+    return docs[:k]
 
 
 def _num_key(number):
