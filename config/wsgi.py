@@ -1,6 +1,8 @@
 """WSGI entry point. Django's setup runs at import, so a pre-forking server
 (gunicorn with preload_app) loads the settings, the apps and jieba's
-dictionary once in the master before the workers fork."""
+dictionary once in the master before the workers fork. A server only
+segments queries, so it loads the compact dictionary (search.lexicon)
+when an import or rebuild has saved one."""
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -11,4 +13,4 @@ application = get_wsgi_application()
 
 from search.analysis import load as _load_jieba  # noqa: E402  (needs the apps loaded)
 
-_load_jieba()
+_load_jieba(compact=True)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import jieba
 
+from . import lexicon
+
 USER_DICT = Path(__file__).resolve().parent / "dict" / "policy_terms.txt"
 # Where jieba keeps its compiled dictionary cache; set by the search app to a
 # folder under the data directory (None: jieba's default, the temp dir).
@@ -195,36 +197,73 @@ def fold_with_map(text):
 
 
 class _Segmenter:
-    """jieba with the project's dictionary, loaded once per process."""
+    """jieba with the project's dictionary, loaded once per process: the
+    full dict (fast lookups, for indexing), or for a server, which only
+    segments queries, the compact table of search.lexicon built from it."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._tokenizer = None
 
-    def tokenizer(self):
+    def tokenizer(self, compact=False):
         if self._tokenizer is None:
             with self._lock:
                 if self._tokenizer is None:
-                    jieba.setLogLevel(logging.WARNING)
-                    tok = jieba.Tokenizer()
-                    if CACHE_DIR is not None:
-                        try:
-                            Path(CACHE_DIR).mkdir(parents=True, exist_ok=True)
-                            tok.tmp_dir = str(CACHE_DIR)
-                        except OSError:
-                            pass  # fall back to the temp dir
-                    tok.initialize()
-                    tok.load_userdict(str(USER_DICT))
-                    self._tokenizer = tok
+                    self._tokenizer = (compact and _compact_tokenizer()) or _full_tokenizer()
         return self._tokenizer
+
+
+def _full_tokenizer():
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    if CACHE_DIR is not None:
+        try:
+            Path(CACHE_DIR).mkdir(parents=True, exist_ok=True)
+            tok.tmp_dir = str(CACHE_DIR)
+        except OSError:
+            pass  # fall back to the temp dir
+    tok.initialize()
+    tok.load_userdict(str(USER_DICT))
+    if CACHE_DIR is not None:
+        try:  # for the next server process
+            lexicon.save(_compact_path(), tok.FREQ, tok.total, _dictionary_tag())
+        except OSError:
+            pass  # a read-only data directory: servers load the full dict
+    return tok
+
+
+def _compact_path():
+    return str(Path(CACHE_DIR) / "jieba-compact.marshal")
+
+
+def _dictionary_tag():
+    """Identifies the dictionaries a compact table was built from."""
+    main = Path(jieba.__file__).parent / "dict.txt"
+    return f"{jieba.__version__}|{main.stat().st_size}|{USER_DICT.read_text(encoding='utf-8')}"
+
+
+def _compact_tokenizer():
+    """A jieba Tokenizer over the compact table, or None (no table yet)."""
+    if CACHE_DIR is None:
+        return None
+    loaded = lexicon.load(_compact_path(), _dictionary_tag())
+    if loaded is None:
+        return None
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    tok.FREQ, tok.total = loaded
+    tok.initialized = True  # nothing left for jieba to load
+    return tok
 
 
 _segmenter = _Segmenter()
 
 
-def load():
-    """Load jieba's dictionary now (at start-up, before a server forks)."""
-    _segmenter.tokenizer()
+def load(compact=False):
+    """Load jieba's dictionary now (at start-up, before a server forks).
+    compact=True, for processes that mostly segment queries, loads the
+    compact table when one was saved (by any earlier full load)."""
+    _segmenter.tokenizer(compact)
 
 
 def words(text):

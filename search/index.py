@@ -15,6 +15,7 @@ Every write goes through `write()`, which waits for Whoosh's lock (a
 fcntl lock: the kernel drops it when a writer dies) instead of failing.
 """
 import logging
+import marshal
 import os
 import re
 import shutil
@@ -23,9 +24,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from whoosh import index as whoosh_index
 from whoosh import scoring, writing
 from whoosh.fields import ID, STORED, FieldType, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 from whoosh.util.text import utf8encode
@@ -129,6 +130,13 @@ def whoosh_fields(doc):
     }
 
 
+def _storage(path):
+    # No mmap: whoosh-reloaded copies every memory-mapped file into a private
+    # buffer (whoosh/filedb/structfile.py), which cost each server worker
+    # about 400 MB at 20,000 essays; plain reads keep only what is read.
+    return FileStorage(str(path), supports_mmap=False)
+
+
 class WhooshIndex:
     """One on-disk index directory."""
 
@@ -177,9 +185,9 @@ class WhooshIndex:
                         if not create:
                             raise IndexUnavailable("the search index does not exist yet")
                         self.path.mkdir(parents=True, exist_ok=True)
-                        self._ix = whoosh_index.create_in(str(self.path), make_schema(), indexname=INDEX_NAME)
+                        self._ix = _storage(self.path).create_index(make_schema(), indexname=INDEX_NAME)
                     else:
-                        self._ix = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
+                        self._ix = _storage(self.path).open_index(INDEX_NAME)
                 except IndexUnavailable:
                     raise
                 except Exception as err:  # Whoosh raises many kinds on a damaged index
@@ -259,7 +267,7 @@ class WhooshIndex:
                     # A new searcher rather than refresh(): refresh closes the
                     # old one, which another thread may still be reading.
                     old = view.segments if view is not None else {}
-                    view = ReadView(ix.searcher(weighting=scoring.BM25F()), old)
+                    view = ReadView(ix.searcher(weighting=scoring.BM25F()), old, str(self.path))
                     self._view = view
             return view
         except Exception as err:
@@ -273,23 +281,33 @@ class _Segment:
 
     __slots__ = ("ids", "numbers", "created", "titles", "texts", "digests", "_lengths", "_grams", "_postings", "_posting_count")
 
-    def __init__(self, reader):
-        n = reader.doc_count_all()
-        self.ids, self.numbers, self.created = [0] * n, [None] * n, [0.0] * n
-        self.titles, self.texts, self.digests = [""] * n, [""] * n, [""] * n
+    def __init__(self, values):
+        self.ids, self.numbers, self.created, self.titles, self.texts, self.digests = values
         self._lengths, self._grams, self._postings, self._posting_count = {}, {}, {}, 0
-        for docnum in range(n):
-            if reader.is_deleted(docnum):
-                continue
-            f = reader.stored_fields(docnum)
-            self.ids[docnum] = int(f["id"])
-            self.numbers[docnum] = f.get("number")
-            self.created[docnum] = f.get("created") or 0.0
-            self.titles[docnum] = f.get("ftitle", "")
-            # Title and body in one string: one scan per essay for the
-            # common unrestricted term.
-            self.texts[docnum] = f.get("ftitle", "") + "\n" + f.get("fbody", "")
-            self.digests[docnum] = f.get("digest", "")
+
+    @classmethod
+    def load(cls, reader, directory):
+        """The segment's values from its sidecar file in `directory` (one
+        marshal load), else from Whoosh's stored fields (unpickling every
+        document: about a second per 20,000 essays), writing the sidecar for
+        the next process when the directory is writable. The sidecar is named
+        like the segment's own files, so Whoosh deletes it with the segment."""
+        n = reader.doc_count_all()
+        path = _sidecar_path(reader, directory)
+        if path is not None:
+            try:
+                with open(path, "rb") as fh:
+                    version, count, values = marshal.load(fh)
+                if version == SIDECAR_VERSION and count == n and all(len(v) == n for v in values):
+                    return cls(values)
+            except FileNotFoundError:
+                pass
+            except Exception:  # damaged or foreign: rebuilt below
+                log.warning("ignoring unreadable search sidecar %s", path, exc_info=True)
+        values = _stored_values(reader)
+        if path is not None:
+            _write_sidecar(path, values)
+        return cls(values)
 
     def lengths(self, reader, field):
         """Whoosh's (byte-quantised) length of `field` in every document."""
@@ -339,7 +357,7 @@ class ReadView:
     plus flat lists of every live document's stored values, indexed by
     Whoosh's global document number."""
 
-    def __init__(self, searcher, old_segments):
+    def __init__(self, searcher, old_segments, directory=None):
         self.searcher = searcher
         self.segments = {}
         self.leaves = []  # (segment reader, docnum offset)
@@ -348,7 +366,7 @@ class ReadView:
         ids, numbers, created, titles, texts, digests, live = [], [], [], [], [], [], []
         for reader, offset in _leaves(searcher):
             key = _segment_key(reader)
-            seg = old_segments.get(key) or _Segment(reader)
+            seg = old_segments.get(key) or _Segment.load(reader, directory)
             self.segments[key] = seg
             self.leaves.append((reader, offset))
             self._segs.append((seg, offset))
@@ -413,6 +431,51 @@ class ReadView:
         for seg, offset in self._segs:
             bits |= seg.gram_bits(gram, scope) << offset
         return bits & self.live_bits
+
+
+SIDECAR_VERSION = 1
+
+
+def _stored_values(reader):
+    n = reader.doc_count_all()
+    ids, numbers, created = [0] * n, [None] * n, [0.0] * n
+    titles, texts, digests = [""] * n, [""] * n, [""] * n
+    for docnum in range(n):
+        if reader.is_deleted(docnum):
+            continue
+        f = reader.stored_fields(docnum)
+        ids[docnum] = int(f["id"])
+        numbers[docnum] = f.get("number")
+        created[docnum] = f.get("created") or 0.0
+        titles[docnum] = f.get("ftitle", "")
+        # Title and body in one string: one scan per essay for the common
+        # unrestricted term.
+        texts[docnum] = f.get("ftitle", "") + "\n" + f.get("fbody", "")
+        digests[docnum] = f.get("digest", "")
+    return ids, numbers, created, titles, texts, digests
+
+
+def _sidecar_path(reader, directory):
+    segment = getattr(reader, "segment", None)
+    seg = segment() if callable(segment) else segment
+    if seg is None or directory is None:
+        return None
+    return os.path.join(directory, seg.make_filename(".fold"))
+
+
+def _write_sidecar(path, values):
+    """Write atomically (a dot-file, which Whoosh's cleanup skips, renamed
+    into place); a read-only index directory just means no sidecar."""
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            marshal.dump((SIDECAR_VERSION, len(values[0]), values), fh)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def _leaves(searcher):

@@ -69,10 +69,12 @@ def _term_bits(view, term, within):
     applied = {g for g in grams if view.has_gram_bits(g, scope)}
     for gram in applied:
         bits &= view.gram_bits(gram, scope)
-    # An unbuilt set costs a scan of every document; worth it (and kept for
-    # later queries) only while many candidates remain.
+    # An unbuilt set costs a scan of every document, testing the remaining
+    # candidates costs a scan of each: build (and keep, for later queries)
+    # only while at least half of the documents remain, so a first query
+    # costs at most twice what a plain scan would.
     for gram in grams - applied:
-        if not bits or bitsets.count(bits) * 8 < view.size:
+        if not bits or bitsets.count(bits) * 2 < view.size:
             break
         bits &= view.gram_bits(gram, scope)
         applied.add(gram)
@@ -114,7 +116,7 @@ def matching_docnums(view, parsed):
 
 
 def _scores(view, parsed, docnums):
-    """BM25F scores of the given docnums (absent: no ranking word occurs)."""
+    """BM25F scores indexed by docnum (see ranking.bm25f)."""
     terms = []
     for word, scope in dict.fromkeys(parsed.rank_words):
         terms.append(("title", word, TITLE_BOOST))
@@ -139,11 +141,12 @@ def run_query(view, parsed, sort="relevance", page=1, per_page=20):
     phrase_docs = frozenset()
     if parsed.phrase and bits:
         phrase_docs = frozenset(bitsets.to_list(_term_bits(view, Term(parsed.phrase), bits)))
-    scores = _scores(view, parsed, docnums) if sort == "relevance" else {}
+    scores = _scores(view, parsed, docnums) if sort == "relevance" else None
     start = (page - 1) * per_page
     ordered = _order(view, docnums, sort, scores, phrase_docs, start + per_page)[start:]
     hits = [
-        Hit(id=view.ids[d], number=view.numbers[d], score=round(scores.get(d, 0.0), 4), phrase=d in phrase_docs)
+        Hit(id=view.ids[d], number=view.numbers[d], score=round(scores[d], 4) if scores is not None else 0.0,
+            phrase=d in phrase_docs)
         for d in ordered
     ]
     return SearchResult(parsed, sort, page, per_page, len(docnums), hits)
@@ -178,11 +181,11 @@ def _top_by_score(docs, k, scores, tiekey):
     """The k best of `docs` by (-score, tiekey). Only essays scoring at least
     the k-th best score are fully ordered: a C-level nlargest over floats
     instead of a Python key for each of 20,000 essays."""
-    vals = [scores.get(d, 0.0) for d in docs]
+    vals = [scores[d] for d in docs]
     if k < len(docs):
         kth = heapq.nlargest(k, vals)[-1]
         docs = [d for d, v in zip(docs, vals) if v >= kth]
-    docs.sort(key=lambda d: (-scores.get(d, 0.0), tiekey(d)))
+    docs.sort(key=lambda d: (-scores[d], tiekey(d)))
     return docs[:k]
 
 

@@ -17,6 +17,7 @@ computed once per ReadView.
 """
 from array import array
 from bisect import bisect_left
+from operator import add, truediv
 
 from whoosh.matching.wrappers import FilterMatcher
 
@@ -50,15 +51,14 @@ def read_postings(reader, field, word):
 
 
 def bm25f(view, terms, docnums):
-    """docnum -> score for the `docnums` (ascending) holding at least one of
-    `terms` ((field, word, boost) triples); documents without any are absent."""
+    """Scores indexed by docnum (a list as long as the view; documents
+    without any of `terms`, (field, word, boost) triples, score 0.0). Only
+    the entries of `docnums` (ascending) are meaningful: postings of
+    documents outside them may add to entries nobody reads."""
+    acc = [0.0] * view.size
     if not terms or not docnums:
-        return {}
-    everything = len(docnums) == len(view.live)
-    wanted = None if everything else set(docnums)
+        return acc
     searcher = view.searcher
-    scores = {}
-    get = scores.get
     for field, word, boost in terms:
         c = searcher.idf(field, word) * boost * (K1 + 1)
         norm = view.norms(field)
@@ -66,18 +66,19 @@ def bm25f(view, terms, docnums):
             ids, tfs = seg.postings(reader, field, word)
             if not ids:
                 continue
-            if everything or len(wanted) * 8 > len(ids):
-                # Walk the postings (deleted documents score harmlessly).
-                ds = [offset + i for i in ids] if offset else ids
-                for d, tf in zip(ds, tfs):
-                    if everything or d in wanted:
-                        scores[d] = get(d, 0.0) + c * tf / (tf + norm[d])
-            else:
-                # Few matches, long postings: look each match up instead.
+            if len(docnums) * 16 < len(ids):
+                # Few matches, long postings (a quote holding 的): look
+                # each match up instead of walking 20,000 postings.
                 n = len(ids)
                 for d in docnums:
                     i = bisect_left(ids, d - offset)
                     if i < n and ids[i] == d - offset:
                         tf = tfs[i]
-                        scores[d] = get(d, 0.0) + c * tf / (tf + norm[d])
-    return scores
+                        acc[d] += c * tf / (tf + norm[d])
+                continue
+            ds = [offset + i for i in ids] if offset else ids
+            # The arithmetic in C-level maps; one Python step per posting.
+            values = map(truediv, map(c.__mul__, tfs), map(add, tfs, map(norm.__getitem__, ds)))
+            for d, v in zip(ds, values):
+                acc[d] += v
+    return acc
