@@ -127,6 +127,8 @@ FILE_UPLOAD_HANDLERS = ["essays.uploads.SizeLimitUploadHandler"]
 
 # Search index and helper data of the search layer.
 SEARCH_INDEX_DIR = DATA_DIR / "index"
+# Ranked answers each server process keeps per index version (0: none).
+SEARCH_RESULT_CACHE = int(os.environ.get("ARCHIVE_SEARCH_CACHE", "256"))
 
 ESSAYS_PER_PAGE = 20
 

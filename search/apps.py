@@ -8,7 +8,8 @@ class SearchConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from . import analysis, sync
+        from . import analysis, index, sync
 
         analysis.CACHE_DIR = settings.DATA_DIR / "cache"
+        index.RESULT_CACHE_SIZE = settings.SEARCH_RESULT_CACHE
         sync.connect()

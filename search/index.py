@@ -21,7 +21,7 @@ import re
 import shutil
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 from whoosh import scoring, writing
@@ -40,6 +40,10 @@ WRITE_TIMEOUT = 120.0  # seconds a writer waits for the lock
 COMMIT_EVERY = 5000  # documents per commit in a bulk write
 MAX_GRAM_SETS = 6000  # cached n-gram document sets per segment (see gram_bits)
 MAX_CACHED_POSTINGS = 500_000  # decoded postings cached per segment (8 bytes each)
+MAX_CACHED_WEIGHTS = 1_000_000  # BM25 weights of postings cached per view (12 bytes each)
+# Ranked answers kept per view; set from settings.SEARCH_RESULT_CACHE by the
+# search app (0: every search matches and ranks afresh, as `make bench` measures too).
+RESULT_CACHE_SIZE = 256
 _TOC_NAME = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc$")  # whoosh's table-of-contents files
 
 
@@ -384,6 +388,8 @@ class ReadView:
         self.live_bits = bitsets.from_iter(live, self.size)
         self.docnum_of = {ids[d]: d for d in live}
         self._norms, self._orders = {}, {}
+        self._weights, self._weight_count, self._weights_lock = {}, 0, threading.Lock()
+        self.results = ResultCache(RESULT_CACHE_SIZE)
         self.loaded_at = time.time()
 
     def digest_map(self):
@@ -401,6 +407,24 @@ class ReadView:
             for (seg, _offset), (reader, _o) in zip(self._segs, self.leaves):
                 got.extend(K1 * ((1 - B) + B * fl / avgfl) for fl in seg.lengths(reader, field))
             self._norms[field] = got
+        return got
+
+    def weights(self, field, word):
+        """search.ranking.term_weights of a word, cached for this view (at
+        most MAX_CACHED_WEIGHTS postings, oldest out first)."""
+        key = (field, word)
+        got = self._weights.get(key)
+        if got is None:
+            from .ranking import term_weights
+
+            got = term_weights(self, field, word)
+            with self._weights_lock:
+                while self._weights and self._weight_count + len(got[0]) > MAX_CACHED_WEIGHTS:
+                    old = self._weights.pop(next(iter(self._weights)))
+                    self._weight_count -= len(old[0])
+                if len(got[0]) <= MAX_CACHED_WEIGHTS:
+                    self._weights[key] = got
+                    self._weight_count += len(got[0])
         return got
 
     def order(self, sort):
@@ -431,6 +455,33 @@ class ReadView:
         for seg, offset in self._segs:
             bits |= seg.gram_bits(gram, scope) << offset
         return bits & self.live_bits
+
+
+class ResultCache:
+    """A small LRU of ranked answers (search.query) for one view: a query
+    repeated, or paged through, is not matched and ranked again until the
+    index changes (a new view starts empty). Size 0 disables it."""
+
+    def __init__(self, size):
+        self.size = size
+        self._data = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
 
 
 SIDECAR_VERSION = 1

@@ -108,3 +108,38 @@ def test_bitsets_round_trip():
         flags = [d in set(docs) for d in range(size)]
         assert bitsets.from_flags(flags) == bits
     assert bitsets.to_list(0) == [] and bitsets.from_flags([]) == 0
+
+
+@pytest.mark.parametrize("sort", q.SORTS)
+def test_cached_answers_and_deep_pages_equal_a_fresh_ranking(index, sort, monkeypatch):
+    """Pages served from a view's result cache (ranked RANK_AHEAD deep, then
+    deeper on demand) equal rankings computed afresh for each page."""
+    ix, live = index
+    monkeypatch.setattr(q, "RANK_AHEAD", 10)
+    view = ix.view()
+    parsed = parse_query("的")
+    assert 40 < len(live)
+
+    def pages(v):
+        got, page = [], 1
+        while True:
+            result = q.run_query(v, parsed, sort=sort, page=page, per_page=7)
+            if not result.hits:
+                return got, result.count
+            got += [(h.id, h.score, h.phrase) for h in result.hits]
+            page += 1
+
+    cached, count = pages(view)
+    assert view.results.get((q._query_key(parsed), sort)) is not None
+    fresh = []
+    for page in range(1, -(-count // 7) + 1):
+        view.results = type(view.results)(0)  # nothing cached: ranked afresh
+        fresh += [(h.id, h.score, h.phrase) for h in q.run_query(view, parsed, sort=sort, page=page, per_page=7).hits]
+    assert cached == fresh and len(cached) == count == len(set(cached))
+
+
+def test_a_commit_starts_a_new_result_cache(index):
+    ix, _live = index
+    before = q.run_query(ix.view(), parse_query("乡村振兴")).count
+    ix.write(add=[EssayDoc(id=1000, number=None, created=0.0, title="乡村振兴", paragraphs=("x",), digest="n")])
+    assert q.run_query(ix.view(), parse_query("乡村振兴")).count == before + 1
