@@ -19,6 +19,15 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 
+def pre_fork(server, worker):
+    """Move everything the master loaded out of the garbage collector's
+    reach: a worker's collections would otherwise write to those objects'
+    headers and so copy the shared pages."""
+    import gc
+
+    gc.freeze()
+
+
 def post_worker_init(worker):
     """Load the index's reading view before the first request arrives."""
     try:

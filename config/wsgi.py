@@ -1,8 +1,8 @@
 """WSGI entry point. Django's setup runs at import, so a pre-forking server
 (gunicorn with preload_app) loads the settings, the apps and jieba's
-dictionary once in the master before the workers fork. A server only
-segments queries, so it loads the compact dictionary (search.lexicon)
-when an import or rebuild has saved one."""
+dictionary and the search index's texts once in the master before the
+workers fork. A server only segments queries, so it loads the compact
+dictionary (search.lexicon) when an import or rebuild has saved one."""
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -11,6 +11,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 
-from search.analysis import load as _load_jieba  # noqa: E402  (needs the apps loaded)
+from search.service import preload as _preload_search  # noqa: E402  (needs the apps loaded)
 
-_load_jieba(compact=True)
+_preload_search()

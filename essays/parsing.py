@@ -17,8 +17,6 @@ import re
 import stat
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PreformattedString, Tag
 
 MAX_BYTES_DEFAULT = 5 * 1024 * 1024
 
@@ -149,6 +147,10 @@ def _parse(data, source_name, max_bytes):
     original_name, body = _split_first_line(text)
     number, title = _split_name(original_name) if original_name else (None, "")
 
+    # Imported here: a web server process that never parses an upload does
+    # not need bs4 and lxml in memory (about 6 MB).
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup("<body>" + body + "</body>", "lxml")  # <body> avoids bs4's
     # "looks like a URL/file name/XML" warnings and pins loose text to the body.
     _drop(soup.find_all(_DROPPED_TAGS))
@@ -244,6 +246,8 @@ def _clean(text):
 
 
 def _text_of(tag):
+    from bs4.element import NavigableString, PreformattedString
+
     # Comments, CDATA, doctypes and processing instructions are not text.
     return "".join(
         s for s in tag.descendants
@@ -258,6 +262,8 @@ def _paragraphs(soup):
     recursion limit) with an explicit stack of open elements: entering or
     leaving a block element, and every <br>, ends the paragraph being built.
     """
+    from bs4.element import NavigableString, PreformattedString, Tag
+
     out, buffer = [], []
     open_tags, open_blocks = [], []
     loose = True

@@ -38,9 +38,10 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "essays"
 WRITE_TIMEOUT = 120.0  # seconds a writer waits for the lock
 COMMIT_EVERY = 5000  # documents per commit in a bulk write
+SIDECAR_AFTER = 1000  # a write of this many documents leaves sidecar files behind (see _Segment.load)
 MAX_GRAM_SETS = 6000  # cached n-gram document sets per segment (see gram_bits)
-MAX_CACHED_POSTINGS = 500_000  # decoded postings cached per segment (8 bytes each)
-MAX_CACHED_WEIGHTS = 1_000_000  # BM25 weights of postings cached per view (12 bytes each)
+MAX_CACHED_POSTINGS = 200_000  # decoded postings cached per segment (8 bytes each)
+MAX_CACHED_WEIGHTS = 500_000  # BM25 weights of postings cached per view (12 bytes each)
 # Ranked answers kept per view; set from settings.SEARCH_RESULT_CACHE by the
 # search app (0: every search matches and ranks afresh, as `make bench` measures too).
 RESULT_CACHE_SIZE = 256
@@ -149,6 +150,7 @@ class WhooshIndex:
         self._lock = threading.Lock()
         self._ix = None
         self._view = None
+        self._preloaded = {}  # segment key -> _Segment, from preload()
 
     # -- opening ---------------------------------------------------------
     def exists(self):
@@ -198,6 +200,19 @@ class WhooshIndex:
                     raise IndexUnavailable(f"the search index cannot be opened: {err!r}") from err
         return self._ix
 
+    def preload(self):
+        """Load every segment's stored values now and close the index again:
+        a server's master calls this before it forks, so its workers start
+        with the texts in (copy-on-write shared) memory but open their own
+        Whoosh files, whose read positions must not be shared."""
+        ix = self.open(create=False)
+        try:
+            with ix.reader() as reader:
+                self._preloaded = {_segment_key(leaf): _Segment.load(leaf, str(self.path))
+                                   for leaf, _offset in reader.leaf_readers()}
+        finally:
+            self.reset()
+
     def reset(self):
         """Forget open handles (after the directory was replaced)."""
         with self._lock:
@@ -219,7 +234,7 @@ class WhooshIndex:
         ix = self.open(create=True)
         docs = iter(add)
         remove = [str(i) for i in remove]
-        first = True
+        first, written = True, 0
         while True:
             writer = ix.writer(timeout=WRITE_TIMEOUT, delay=0.05, limitmb=256)
             count, more = 0, False
@@ -247,8 +262,23 @@ class WhooshIndex:
             else:
                 writer.commit(mergetype=writing.NO_MERGE if more else writing.MERGE_SMALL)
             first = False
+            written += count
             if not more:
-                return
+                break
+        if clear or written >= SIDECAR_AFTER:
+            self._write_sidecars(ix)
+
+    def _write_sidecars(self, ix):
+        """After a bulk write: the sidecar files of the new segments, so that
+        the next server process starts without unpickling every document."""
+        try:
+            with ix.reader() as reader:
+                for leaf, _offset in reader.leaf_readers():
+                    path = _sidecar_path(leaf, str(self.path))
+                    if path is not None and not os.path.exists(path):
+                        _write_sidecar(path, _stored_values(leaf))
+        except Exception:  # an optimisation only: readers rebuild what is missing
+            log.warning("could not write the search sidecar files", exc_info=True)
 
     def destroy(self):
         """Remove the index directory entirely (before a rebuild of a damaged
@@ -270,7 +300,8 @@ class WhooshIndex:
                 if view is None or not view.searcher.up_to_date():
                     # A new searcher rather than refresh(): refresh closes the
                     # old one, which another thread may still be reading.
-                    old = view.segments if view is not None else {}
+                    old = view.segments if view is not None else self._preloaded
+                    self._preloaded = {}
                     view = ReadView(ix.searcher(weighting=scoring.BM25F()), old, str(self.path))
                     self._view = view
             return view

@@ -94,6 +94,23 @@ def search(text, sort="relevance", page=1, per_page=20):
     return result
 
 
+def preload():
+    """Load jieba's compact table and the index's texts before a server
+    forks (config/wsgi.py); a missing or damaged index is left for the
+    requests to report."""
+    import logging
+
+    from . import analysis
+
+    analysis.load(compact=True)
+    index = get_index()
+    if index.exists():
+        try:
+            index.preload()
+        except Exception:
+            logging.getLogger(__name__).warning("search index not preloaded", exc_info=True)
+
+
 def warm_up():
     """Open the index and load its reading view (a server worker calls this
     before its first request)."""

@@ -1,0 +1,81 @@
+"""What search.index keeps beside Whoosh's own files and in memory: the
+per-segment sidecar of stored values, and the master's preload."""
+import os
+
+import pytest
+
+from search import index as index_mod
+from search import query as q
+from search.index import EssayDoc, WhooshIndex
+from search.syntax import parse_query
+
+
+def docs(start, n):
+    return [EssayDoc(id=i, number=i, created=float(i), title=f"标题{i}", paragraphs=(f"第{i}篇，发展。", "落实"),
+                     digest=f"d{i}") for i in range(start, start + n)]
+
+
+def sidecars(path):
+    return sorted(name for name in os.listdir(path) if name.endswith(".fold"))
+
+
+def values(view):
+    return (view.ids, view.numbers, view.created, view.titles, view.texts, view.digests, view.live)
+
+
+@pytest.fixture
+def bulk(tmp_path, monkeypatch):
+    monkeypatch.setattr(index_mod, "SIDECAR_AFTER", 10)
+    ix = WhooshIndex(tmp_path / "index")
+    ix.write(add=docs(1, 30))
+    return ix
+
+
+def test_a_bulk_write_leaves_sidecars_that_load_the_same_values(bulk, tmp_path):
+    assert sidecars(bulk.path)
+    from_stored = values(bulk.view())
+    fresh = WhooshIndex(bulk.path)
+    loaded = []
+    real_load = index_mod._stored_values
+    try:
+        index_mod._stored_values = lambda reader: loaded.append(reader) or real_load(reader)
+        assert values(fresh.view()) == from_stored
+    finally:
+        index_mod._stored_values = real_load
+    assert loaded == []  # nothing was unpickled: every segment came from its sidecar
+
+
+def test_a_small_write_adds_no_sidecar_and_the_reader_writes_it(bulk):
+    before = set(sidecars(bulk.path))
+    bulk.write(add=docs(100, 1))
+    view = WhooshIndex(bulk.path).view()
+    assert 100 in view.docnum_of
+    expected = {index_mod._sidecar_path(leaf, str(bulk.path)) for leaf, _o in view.leaves}
+    assert {str(bulk.path / name) for name in sidecars(bulk.path)} == expected != {str(bulk.path / n) for n in before}
+
+
+def test_damaged_sidecar_is_ignored_and_replaced(bulk, caplog):
+    expected = values(bulk.view())
+    name = sidecars(bulk.path)[0]
+    (bulk.path / name).write_bytes(b"\x00garbage")
+    assert values(WhooshIndex(bulk.path).view()) == expected
+    assert "unreadable search sidecar" in caplog.text
+    assert (bulk.path / name).stat().st_size > 100  # written again
+
+
+def test_sidecars_go_with_their_segments(bulk, monkeypatch):
+    old = set(sidecars(bulk.path))
+    bulk.write(add=docs(1, 30), clear=True)  # a rebuild: all new segments
+    assert set(sidecars(bulk.path)).isdisjoint(old)
+    assert sidecars(bulk.path)
+
+
+def test_preload_hands_its_segments_to_the_first_view_and_keeps_no_file_open(bulk):
+    fresh = WhooshIndex(bulk.path)
+    fresh.preload()
+    assert fresh._ix is None  # nothing open crosses a fork
+    preloaded = dict(fresh._preloaded)
+    assert preloaded
+    view = fresh.view()
+    assert all(view.segments[key] is seg for key, seg in preloaded.items())
+    assert [view.ids[d] for d in q.matching_docnums(view, parse_query('"第7篇"'))] == [7]
