@@ -9,11 +9,30 @@ these functions, so they always agree.
 import functools
 import logging
 import re
+import sys
 import threading
 import unicodedata
 from pathlib import Path
 
-import jieba
+
+
+def _import_jieba():
+    """Import jieba without letting it import pkg_resources: its _compat
+    module uses it only to open the bundled dictionary, falls back to a
+    plain path when it is missing, and importing it costs about 0.15 s of
+    every start (and a deprecation warning)."""
+    if "pkg_resources" in sys.modules:
+        import jieba
+        return jieba
+    sys.modules["pkg_resources"] = None  # makes `import pkg_resources` fail
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
+    return jieba
+
+
+jieba = _import_jieba()
 
 from . import lexicon
 
@@ -59,18 +78,22 @@ def _plain_table():
     one character. A text made only of them folds character by character,
     so fold is one str.translate and fold_with_map a plain index list (NFKC
     of 300 Chinese characters alone costs about 45 µs)."""
+    chars = [chr(cp) for lo, hi in _PLAIN_RANGES for cp in range(lo, hi + 1)]
+    # Whole blocks through C-level maps, since this runs at every start;
+    # the full fold only for the few characters NFKC or casefold change.
+    norms = list(map(functools.partial(unicodedata.normalize, "NFKC"), chars))
+    combining = list(map(unicodedata.combining, chars))
+    categories = list(map(unicodedata.category, chars))
     table = {}
-    for lo, hi in _PLAIN_RANGES:
-        for cp in range(lo, hi + 1):
-            ch = chr(cp)
-            if unicodedata.combining(ch) or unicodedata.category(ch) == "Cn":
-                continue
-            norm = unicodedata.normalize("NFKC", ch)
-            if any(unicodedata.combining(c) for c in norm):
-                continue
+    for ch, norm, comb, cat in zip(chars, norms, combining, categories):
+        if comb or cat == "Cn":
+            continue
+        if norm == ch and ch.casefold() == ch:
+            table[ord(ch)] = "" if cat[0] in _DROPPED_CATEGORIES else ch
+        elif not any(map(unicodedata.combining, norm)):
             folded = _slow_fold(ch)
             if len(folded) <= 1:
-                table[cp] = folded
+                table[ord(ch)] = folded
     return table
 
 

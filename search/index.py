@@ -14,6 +14,7 @@ Layout (decided by measurement, see docs/SEARCH.md):
 Every write goes through `write()`, which waits for Whoosh's lock (a
 fcntl lock: the kernel drops it when a writer dies) instead of failing.
 """
+import gc
 import logging
 import marshal
 import os
@@ -29,6 +30,7 @@ from whoosh.fields import ID, STORED, FieldType, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length
 from whoosh.util.text import utf8encode
 
 from . import analysis, bitsets
@@ -208,8 +210,11 @@ class WhooshIndex:
         ix = self.open(create=False)
         try:
             with ix.reader() as reader:
-                self._preloaded = {_segment_key(leaf): _Segment.load(leaf, str(self.path))
-                                   for leaf, _offset in reader.leaf_readers()}
+                for leaf, _offset in reader.leaf_readers():
+                    seg = _Segment.load(leaf, str(self.path))
+                    for field in ("title", "body"):  # for BM25's norms, shared too
+                        seg.lengths(leaf, field)
+                    self._preloaded[_segment_key(leaf)] = seg
         finally:
             self.reset()
 
@@ -331,9 +336,8 @@ class _Segment:
         path = _sidecar_path(reader, directory)
         if path is not None:
             try:
-                with open(path, "rb") as fh:
-                    version, count, values = marshal.load(fh)
-                if version == SIDECAR_VERSION and count == n and all(len(v) == n for v in values):
+                values = _read_sidecar(path, n)
+                if values is not None:
                     return cls(values)
             except FileNotFoundError:
                 pass
@@ -348,8 +352,7 @@ class _Segment:
         """Whoosh's (byte-quantised) length of `field` in every document."""
         got = self._lengths.get(field)
         if got is None:
-            got = self._lengths[field] = [
-                reader.doc_field_length(d, field, 0) or 0 for d in range(reader.doc_count_all())]
+            got = self._lengths[field] = _field_lengths(reader, field)
         return got
 
     def postings(self, reader, field, word):
@@ -515,7 +518,7 @@ class ResultCache:
                 self._data.popitem(last=False)
 
 
-SIDECAR_VERSION = 1
+SIDECAR_VERSION = 2
 
 
 def _stored_values(reader):
@@ -537,6 +540,24 @@ def _stored_values(reader):
     return ids, numbers, created, titles, texts, digests
 
 
+_LENGTH_OF_BYTE = [byte_to_length(b) for b in range(256)]
+
+
+def _field_lengths(reader, field):
+    """Every document's length of `field`, as reader.doc_field_length gives
+    it, read as one block from the segment's lengths column (one byte per
+    document) instead of 20,000 column lookups (about 0.3 s)."""
+    n = reader.doc_count_all()
+    try:
+        colfile, offset, length = reader._perdoc._get_column_file(f"_{field}_len")
+        raw = colfile.get(offset, length) if length <= n else None
+    except Exception:  # another codec or layout: the public, slow way
+        raw = None
+    if raw is None:
+        return [reader.doc_field_length(d, field, 0) or 0 for d in range(n)]
+    return [_LENGTH_OF_BYTE[b] for b in raw] + [0] * (n - len(raw))
+
+
 def _sidecar_path(reader, directory):
     segment = getattr(reader, "segment", None)
     seg = segment() if callable(segment) else segment
@@ -547,17 +568,42 @@ def _sidecar_path(reader, directory):
 
 def _write_sidecar(path, values):
     """Write atomically (a dot-file, which Whoosh's cleanup skips, renamed
-    into place); a read-only index directory just means no sidecar."""
+    into place); a read-only index directory just means no sidecar. The
+    texts go as one UTF-16 string joined by NUL, which folding removes from
+    any text: decoding that is several times faster than 20,000 strings."""
+    ids, numbers, created, _titles, texts, digests = values
+    blob = "\0".join(texts).encode("utf-16-le")
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            marshal.dump((SIDECAR_VERSION, len(values[0]), values), fh)
+            marshal.dump((SIDECAR_VERSION, len(ids), (ids, numbers, created, digests), blob), fh)
         os.replace(tmp, path)
     except OSError:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def _read_sidecar(path, n):
+    """The values _stored_values would give, or None if the file is for
+    another format or segment size. Raises OSError/ValueError/... if unreadable."""
+    enabled = gc.isenabled()
+    gc.disable()  # a million new objects: collections would double the load time
+    try:
+        with open(path, "rb") as fh:
+            data = marshal.load(fh)
+        if not (isinstance(data, tuple) and len(data) == 4 and data[:2] == (SIDECAR_VERSION, n)):
+            return None  # an older format, or not this segment's: rebuilt quietly
+        _version, _count, (ids, numbers, created, digests), blob = data
+        texts = blob.decode("utf-16-le").split("\0") if n else []
+    finally:
+        if enabled:
+            gc.enable()
+    if not all(len(v) == n for v in (ids, numbers, created, digests, texts)):
+        return None
+    titles = [t.partition("\n")[0] for t in texts]
+    return ids, numbers, created, titles, texts, digests
 
 
 def _leaves(searcher):

@@ -79,3 +79,19 @@ def test_preload_hands_its_segments_to_the_first_view_and_keeps_no_file_open(bul
     view = fresh.view()
     assert all(view.segments[key] is seg for key, seg in preloaded.items())
     assert [view.ids[d] for d in q.matching_docnums(view, parse_query('"第7篇"'))] == [7]
+
+
+def test_field_lengths_read_in_one_block_equal_whooshs(bulk):
+    bulk.write(add=docs(200, 3))  # a second, small segment
+    view = bulk.view()
+    assert len(view.leaves) >= 2
+    for seg, reader, _offset in view.parts:
+        for field in ("title", "body"):
+            n = reader.doc_count_all()
+            slow = [reader.doc_field_length(d, field, 0) or 0 for d in range(n)]
+            fast = index_mod._field_lengths(reader, field)
+            assert fast == slow and any(slow)
+            # and it really is the one-block read, not the per-document fallback
+            reader.doc_field_length = None
+            assert index_mod._field_lengths(reader, field) == slow
+            del reader.doc_field_length
