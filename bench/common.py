@@ -27,6 +27,16 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 SECRET_KEY = secrets.token_urlsafe(48)  # 64 characters
 
 
+def contract_fold(text):
+    """The search contract's fold, written here from its definition (NFKC,
+    casefold, drop P*, Z* and C* characters) rather than imported from
+    search.analysis, so the brute-force counts do not share its code."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZC")
+
+
 class BenchError(RuntimeError):
     """A step failed; the message says which command and shows its output."""
 

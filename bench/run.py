@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 from . import generate as gen
-from .common import (PY, ROOT, BenchError, Job, children, code_fingerprint, cpu_seconds, db_size, dir_size, django_env,
-                     free_port, loadavg, machine, manage_job, median, memory_mb, percentile, run)
+from .common import (PY, ROOT, BenchError, Job, children, code_fingerprint, contract_fold, cpu_seconds, db_size, dir_size,
+                     django_env, free_port, loadavg, machine, manage_job, median, memory_mb, percentile, run)
 from .load import Client, csrf_token, search_path
 
 DEFAULT_OUT = ROOT / "docs" / "BENCHMARKS.md"
@@ -50,6 +50,11 @@ MULTI = ["抓落实 担当", "乡村振兴 共同富裕", "科技创新 营商�
          "高质量发展 新发展理念", "党员干部 担当作为 初心使命", "改革 创新 发展", "生态文明 基层治理 民生福祉"]
 COMMON = ["的", "发展", "我们", "是", "在"]
 QUOTE_LENGTHS = [2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 18, 20]
+
+# The two servers of the HTTP steps: (result key, how requests are served).
+LATENCY_RUNS = (("http_latency_nocache", "result cache off: every request matched and ranked"),
+                ("http_latency", "result cache on, the default"))
+THROUGHPUT_RUNS = (("throughput_nocache", "result cache off"), ("throughput", "result cache on"))
 
 # Targets: (key, description). Evaluated in `targets()`.
 PAGE_COUNT = re.compile(r"共 <strong>(\d+)</strong> 篇文章")
@@ -75,9 +80,10 @@ class Server:
     """gunicorn with the production settings and config/gunicorn.py, on a
     free 127.0.0.1 port, in its own process group (stopped in `stop`)."""
 
-    def __init__(self, data_dir, log_path):
+    def __init__(self, data_dir, log_path, **env):
         self.data_dir = data_dir
         self.log_path = log_path
+        self.env = env  # extra environment, e.g. ARCHIVE_SEARCH_CACHE=0
         self.proc = None
         self.port = None
         self.started = None
@@ -85,7 +91,7 @@ class Server:
     def start(self):
         self.port = free_port()
         env = django_env(self.data_dir, production=True, GUNICORN_BIND=f"127.0.0.1:{self.port}",
-                         GUNICORN_LOGLEVEL="warning")
+                         GUNICORN_LOGLEVEL="warning", **self.env)
         gunicorn = Path(PY).parent / "gunicorn"
         cmd = [str(gunicorn)] if gunicorn.exists() else [PY, "-m", "gunicorn"]
         self._log = open(self.log_path, "ab")
@@ -344,12 +350,12 @@ class Bench:
                     continue
                 start = rng.randrange(len(p) - length)
                 cut = p[start:start + length]
-                f = analysis.fold(cut)
+                f = contract_fold(cut)
                 if len(f) >= 2 and '"' not in cut:
                     queries.append({"cls": "quote", "q": f'"{cut}"', "expected": count([f]), "cut": True})
                     break
         for quote, seqs in gen.quote_seqs(size).items():
-            brute = count([analysis.fold(quote)])
+            brute = count([contract_fold(quote)])
             queries.append({"cls": "quote", "q": f'"{quote}"', "expected": len(seqs), "brute": brute,
                             "quote_seqs": True})
         for w in COMMON:
@@ -375,7 +381,7 @@ class Bench:
     def inprocess_latency(self):
         self.mark("in-process latency")
         job = Job([PY, "-m", "bench.inproc", "latency", str(self.queries_path), "--reps", str(self.args.reps)],
-                  django_env(self.search_dir), 3600, "in-process latency")
+                  django_env(self.search_dir, ARCHIVE_SEARCH_CACHE=0), 3600, "in-process latency")
 
         def done(_s, _cpu, out):
             res = last_json(out)
@@ -383,7 +389,8 @@ class Bench:
             log(f"in-process latency done (view load {res['view_load_s']:.2f} s)")
 
         self.note_cmd(f"python -m bench.inproc latency QUERIES.json --reps {self.args.reps}   "
-                      "# service.search in one Django process (config.settings), 1 warm-up per query")
+                      "# service.search in one Django process (config.settings, ARCHIVE_SEARCH_CACHE=0), "
+                      "1 warm-up per query")
         if self.overlap:  # runs beside the HTTP steps (smoke runs only)
             self.deferred.append((job, done))
         else:
@@ -438,23 +445,36 @@ class Bench:
             self.r["startup_s"] = starts
             time.sleep(0.2 if self.args.quick else 1.0)  # let the second worker finish its warm-up too
             self.r["workers"] = len(srv.workers())
-            self.http_latency(srv)
-            self.throughput(srv)
-            # The upload changes the archive: anything still reading it (the
-            # in-process step of a --quick run) must be done by now.
+            self.http_latency(srv, "http_latency")
+            self.throughput(srv, "throughput", essays=True)
+        finally:
+            srv.stop()
+        # The same again with the per-process result cache off: every
+        # request is matched and ranked, as a query never seen before is.
+        self.mark("HTTP without the result cache (ARCHIVE_SEARCH_CACHE=0)")
+        srv = Server(d, log_path, ARCHIVE_SEARCH_CACHE=0).start()
+        try:
+            srv.first_search()
+            time.sleep(0.2 if self.args.quick else 1.0)
+            self.http_latency(srv, "http_latency_nocache")
+            self.throughput(srv, "throughput_nocache", essays=False)
+            # The upload changes the archive, so it comes last: anything still
+            # reading it (the in-process step of a --quick run) must be done.
             self.collect_deferred()
             self.admin_upload(srv)
         finally:
             srv.stop()
 
-    def http_latency(self, srv):
+    def http_latency(self, srv, key):
         client = Client(srv.port)
         out = {}
         for endpoint, base in (("api", "/api/search"), ("page", "/search/")):
             rows = []
             for item in self.queries:
                 path = search_path(base, item["q"])
+                t = time.perf_counter()
                 status, _h, body = client.get(path)  # warm-up, and the count
+                first = time.perf_counter() - t
                 if status != 200:
                     raise BenchError(f"{endpoint} {item['q']!r}: HTTP {status}")
                 if endpoint == "api":
@@ -469,24 +489,25 @@ class Bench:
                     times.append(time.perf_counter() - t)
                     if status != 200:
                         raise BenchError(f"{endpoint} {item['q']!r}: HTTP {status}")
-                rows.append({"q": item["q"], "cls": item["cls"], "count": got, "times_s": times,
+                rows.append({"q": item["q"], "cls": item["cls"], "count": got, "times_s": times, "first_s": first,
                              "bytes": len(body)})
             out[endpoint] = rows
         client.close()
-        self.r["http_latency"] = out
-        log("HTTP latency done")
+        self.r[key] = out
+        log(f"HTTP latency done ({key})")
 
-    def throughput(self, srv):
+    def throughput(self, srv, key, essays=True):
         qs = [item["q"] for item in self.queries]
         rng = random.Random(1)
         api = [search_path("/api/search", q) for q in qs]
         page = [search_path("/search/", q) for q in qs]
         rng.shuffle(api)
         rng.shuffle(page)
-        with sqlite3.connect(f"file:{self.search_dir / 'db.sqlite3'}?mode=ro", uri=True) as db:
-            ids = [row[0] for row in db.execute("SELECT id FROM essays_essay")]
-        essays = [f"/essays/{i}/" for i in rng.sample(ids, min(500, len(ids)))]
-        phases = {"search_api": api, "search_page": page, "essay_page": essays}
+        phases = {"search_api": api, "search_page": page}
+        if essays:
+            with sqlite3.connect(f"file:{self.search_dir / 'db.sqlite3'}?mode=ro", uri=True) as db:
+                ids = [row[0] for row in db.execute("SELECT id FROM essays_essay")]
+            phases["essay_page"] = [f"/essays/{i}/" for i in rng.sample(ids, min(500, len(ids)))]
         files = {}
         for name, paths in phases.items():
             files[name] = self.work / f"paths-{name}.json"
@@ -506,12 +527,14 @@ class Bench:
                 res["server_cpu_s"] = sum((cpu1[p] or 0) - (cpu0[p] or 0) for p in pids)
                 res["server_cpu_ms_per_req"] = 1000 * res["server_cpu_s"] / max(res["ok"], 1)
                 results[name].append(res)
-                log(f"  load {name} run {r + 1}: {res['rps']:.1f}/s, {res['errors']} errors, "
+                log(f"  load {key} {name} run {r + 1}: {res['rps']:.1f}/s, {res['errors']} errors, "
                     f"p95 {res['latency_ms'].get('p95', 0):.0f} ms, server CPU {res['server_cpu_ms_per_req']:.1f} ms/req")
-        self.r["throughput"] = results
+        self.r[key] = results
         self.r["concurrency"] = conc
-        self.r["memory"] = {"master": memory_mb(srv.proc.pid),
-                            "workers": {str(p): memory_mb(p) for p in srv.workers()}}
+        self.r.setdefault("memory_by", {})[key] = {"master": memory_mb(srv.proc.pid),
+                                                    "workers": {str(p): memory_mb(p) for p in srv.workers()}}
+        if key == "throughput":
+            self.r["memory"] = self.r["memory_by"][key]
         self.note_cmd(f"python -m bench.load --port PORT --paths PATHS.json --duration {self.args.duration} "
                       f"--concurrency {conc}   # separate process, threads + http.client")
 
@@ -571,17 +594,18 @@ class Bench:
     # ---------------------------------------------------------------- profiles
     def profile_worst_query(self):
         self.mark("query profiles")
-        p95 = class_p95(self.r["http_latency"])
+        p95 = class_p95(self.r.get("http_latency_nocache") or self.r["http_latency"])
         (cls, endpoint), worst = max(p95.items(), key=lambda kv: kv[1])
         self.r["worst"] = {"cls": cls, "endpoint": endpoint, "p95_ms": worst}
         _s, out = run([PY, "-m", "bench.inproc", "profile-query", str(self.queries_path), "--cls", cls,
                        "--endpoint", endpoint, "--reps", str(self.args.profile_reps)],
-                      django_env(self.search_dir, production=True), 3600, "query profile")
+                      django_env(self.search_dir, production=True, ARCHIVE_SEARCH_CACHE=0), 3600, "query profile")
         self.r["profile_query"] = last_json(out)
         # The in-process service alone for the same class, for comparison.
         _s, out = run([PY, "-m", "bench.inproc", "profile-query", str(self.queries_path), "--cls", cls,
                        "--endpoint", "service", "--reps", str(self.args.profile_reps)],
-                      django_env(self.search_dir, production=True), 3600, "query profile (service)")
+                      django_env(self.search_dir, production=True, ARCHIVE_SEARCH_CACHE=0), 3600,
+                      "query profile (service)")
         self.r["profile_query_service"] = last_json(out)
         log(f"profiled worst class {cls} via {endpoint}")
 
@@ -631,15 +655,13 @@ def write_corpus(cdir, size, seed, texts_path, keep=False):
     cdir.mkdir(parents=True, exist_ok=True)
     chars = 0
     folded, raw = [], []
-    if keep:
-        from search import analysis
     with open(texts_path, "w", encoding="utf-8") as fh:
         for seq, title, paragraphs in gen.corpus_texts(size, seed):
             (cdir / f"{seq:06d}.txt").write_bytes(gen.render(seq, title, paragraphs).encode("utf-8"))
             fh.write(json.dumps([title, *paragraphs], ensure_ascii=False) + "\n")
             chars += len(title) + sum(map(len, paragraphs))
             if keep:
-                folded.append(analysis.fold(title) + "\n" + "\n".join(analysis.fold(p) for p in paragraphs))
+                folded.append(contract_fold(title) + "\n" + "\n".join(contract_fold(p) for p in paragraphs))
                 raw.append(paragraphs)
     return chars, ({"folded": folded, "raw": raw} if keep else None)
 
@@ -702,36 +724,41 @@ def targets(r):
         rows.append((f"(rebuild_index of {size:,} essays ≤ 3× jieba alone, for reference)",
                      f"{rratio:.2f}×", m, how))
     queries = r.get("queries", [])
-    http = r.get("http_latency")
-    if http:
+    for key, how_served in LATENCY_RUNS:
+        http = r.get(key)
+        if not http:
+            continue
         p95 = class_p95(http)
         for cls in CLASSES:
             for endpoint in ("api", "page"):
                 v = p95.get((cls, endpoint))
                 m, how = verdict(v, 50.0, unit=" ms")
-                rows.append((f"search p95 ≤ 50 ms over HTTP, {CLASSES[cls]}, {endpoint}",
+                rows.append((f"search p95 ≤ 50 ms over HTTP, {CLASSES[cls]}, {endpoint} ({how_served})",
                              f"{v:,.1f} ms", m, how))
-        exact = exact_counts(r)
-        total = len(queries) * 3
+    if queries:
+        exact, total = exact_counts(r)
         m = "met" if exact == total else "**missed**"
-        rows.append(("exact counts (in-process, API, page) = brute-force scan", f"{exact}/{total}", m,
+        rows.append(("exact counts (in-process, API, page; both servers) = brute-force scan", f"{exact}/{total}", m,
                      "all exact" if exact == total else f"{total - exact} wrong"))
-    tp = r.get("throughput")
-    if tp:
-        api = median([x["rps"] for x in tp["search_api"]])
-        errors = sum(x["errors"] for phase in tp.values() for x in phase)
-        m, how = verdict(api, 150.0, higher_is_better=True, unit="/s")
-        rows.append(("≥ 150 searches/s over HTTP (JSON API, query mix)", f"{api:,.1f}/s", m, how))
-        page = median([x["rps"] for x in tp["search_page"]])
-        m, how = verdict(page, 150.0, higher_is_better=True, unit="/s")
-        rows.append(("≥ 150 searches/s over HTTP (HTML page, query mix)", f"{page:,.1f}/s", m, how))
+    errors = 0
+    for key, how_served in THROUGHPUT_RUNS:
+        tp = r.get(key)
+        if not tp:
+            continue
+        errors += sum(x["errors"] for phase in tp.values() for x in phase)
+        for phase, label in (("search_api", "JSON API"), ("search_page", "HTML page")):
+            v = median([x["rps"] for x in tp[phase]])
+            m, how = verdict(v, 150.0, higher_is_better=True, unit="/s")
+            rows.append((f"≥ 150 searches/s over HTTP ({label}, query mix, {how_served})", f"{v:,.1f}/s", m, how))
+    if r.get("throughput"):
         rows.append(("0 errors under load (all phases, all runs)", str(errors), "met" if errors == 0 else "**missed**",
                      "none" if errors == 0 else f"{errors} errors"))
-    mem = r.get("memory")
-    if mem and mem["workers"]:
-        worst = max(v["rss"] for v in mem["workers"].values() if v)
-        m, how = verdict(worst, 150.0, unit=" MB")
-        rows.append(("≤ 150 MB RSS per worker (after load)", f"{worst:,.1f} MB", m, how))
+    mems = [(v, key) for key, mem in r.get("memory_by", {}).items() for v in mem["workers"].values() if v]
+    if mems:
+        worst, _key = max(mems, key=lambda x: x[0]["rss"])
+        m, how = verdict(worst["rss"], 150.0, unit=" MB")
+        rows.append(("≤ 150 MB RSS per worker (after load, worst worker of both servers)",
+                     f"{worst['rss']:,.1f} MB (PSS {worst['pss']:,.1f} MB, private {worst['uss']:,.1f} MB)", m, how))
     if r.get("startup_s"):
         v = median(r["startup_s"])
         m, how = verdict(v, 1.5, unit=" s")
@@ -748,17 +775,20 @@ def targets(r):
 
 
 def exact_counts(r):
-    n = 0
+    """(exact, total) over the in-process counts and every HTTP latency run."""
+    n = total = 0
     expected = {q["q"]: q["expected"] for q in r.get("queries", [])}
     for row in r.get("inproc", {}).get("queries", []):
         n += row["count"] == expected[row["q"]]
-    for endpoint in ("api", "page"):
-        for row in r.get("http_latency", {}).get(endpoint, []):
-            n += row["count"] == expected[row["q"]]
-    return n
+        total += 1
+    for key, _how in LATENCY_RUNS:
+        for endpoint in ("api", "page"):
+            for row in r.get(key, {}).get(endpoint, []):
+                n += row["count"] == expected[row["q"]]
+                total += 1
+    return n, total
 
 
-# ====================================================================== the report
 def report(r, commands, args):
     L = []
     w = L.append
@@ -872,71 +902,100 @@ def report(r, commands, args):
           "`search.service.search(q)` in one Django process; HTTP = sequential requests from the benchmark process to "
           f"gunicorn ({r.get('workers', '?')} workers, production settings) on 127.0.0.1, full response read.")
         w("")
-        w("| class | queries | in-process p50 | p95 | JSON API p50 | p95 | HTML page p50 | p95 |")
-        w("|---|---|---|---|---|---|---|---|")
+        w("Two servers answered: first one with the default per-process result cache (a query repeated, or "
+          "paged through, is served from it until the index changes), then one started with "
+          "`ARCHIVE_SEARCH_CACHE=0`, where every request is matched and ranked (the character and character-pair "
+          "sets and BM25 weights built by earlier queries stay, as they do in a running server). The in-process "
+          "step runs with the result cache off. *First request* is each query's warm-up request on the "
+          "cache-off server: the first time a worker sees the query (and often its characters).")
+        w("")
+        w("| class | queries | in-process p50 | p95 | first in-process p95 | API p50 (cache off) | p95 | "
+          "page p50 (cache off) | p95 | first request, API p95 | API p50 (cache on) | p95 | page p50 (cache on) | p95 |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         ips = class_stats(ip["queries"])
-        hs = {e: class_stats(rows) for e, rows in r.get("http_latency", {}).items()}
+        ipf = class_stats([{**q, "times_s": [q["first_s"]]} for q in ip["queries"]])
+        on = {e: class_stats(rows) for e, rows in r.get("http_latency", {}).items()}
+        off = {e: class_stats(rows) for e, rows in r.get("http_latency_nocache", {}).items()}
+        first = class_stats([{**q, "times_s": [q["first_s"]]} for q in r.get("http_latency_nocache", {}).get("api", [])
+                             if "first_s" in q])
         for cls, label in CLASSES.items():
             n = sum(1 for q in r["queries"] if q["cls"] == cls)
             a = ips.get(cls, (None, None, 0))
-            b = hs.get("api", {}).get(cls, (None, None, 0))
-            c = hs.get("page", {}).get(cls, (None, None, 0))
-            w(f"| {label} | {n} | {fmt(a[0])} ms | {fmt(a[1])} ms | {fmt(b[0])} ms | **{fmt(b[1])} ms** | "
-              f"{fmt(c[0])} ms | **{fmt(c[1])} ms** |")
+            af = ipf.get(cls, (None, None, 0))
+            b = off.get("api", {}).get(cls, (None, None, 0))
+            c = off.get("page", {}).get(cls, (None, None, 0))
+            f = first.get(cls, (None, None, 0))
+            d = on.get("api", {}).get(cls, (None, None, 0))
+            e = on.get("page", {}).get(cls, (None, None, 0))
+            w(f"| {label} | {n} | {fmt(a[0])} ms | {fmt(a[1])} ms | {fmt(af[1])} ms | {fmt(b[0])} ms | "
+              f"**{fmt(b[1])} ms** | {fmt(c[0])} ms | **{fmt(c[1])} ms** | {fmt(f[1])} ms | {fmt(d[0])} ms | "
+              f"**{fmt(d[1])} ms** | {fmt(e[0])} ms | **{fmt(e[1])} ms** |")
         w("")
         w("Every query, its count and whether the count is exact (expected = brute-force scan of the generated text "
-          "under the contract: fold, then jieba words for unquoted chunks; for the `bench.generate.quote_seqs` "
-          "quotations the expected number is the number of essays it was inserted into, and the brute-force count "
-          "is shown beside it):")
+          "under the contract, folded by `bench.common.contract_fold`, written apart from the project's fold; jieba "
+          "words for unquoted chunks; for the `bench.generate.quote_seqs` quotations the expected number is the "
+          "number of essays it was inserted into, and the brute-force count is shown beside it). Counts from "
+          "both servers:")
         w("")
-        w("| class | query | expected | in-process | API | page | exact | in-process p50 | API p50 | page p50 |")
-        w("|---|---|---|---|---|---|---|---|---|---|")
-        api_rows = {x["q"]: x for x in r.get("http_latency", {}).get("api", [])}
-        page_rows = {x["q"]: x for x in r.get("http_latency", {}).get("page", [])}
+        w("| class | query | expected | in-process | API (cache off) | page (cache off) | exact (all six) | "
+          "in-process p50 | API p50 (cache off) | "
+          "page p50 (cache off) | first request (API) |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
+        rows_of = {(key, e): {x["q"]: x for x in r.get(key, {}).get(e, [])}
+                   for key, _how in LATENCY_RUNS for e in ("api", "page")}
         for q in ip["queries"]:
-            a, p = api_rows.get(q["q"]), page_rows.get(q["q"])
-            counts = [q["count"], a and a["count"], p and p["count"]]
+            a = rows_of[("http_latency_nocache", "api")].get(q["q"])
+            p = rows_of[("http_latency_nocache", "page")].get(q["q"])
+            counts = [q["count"]] + [rows.get(q["q"], {}).get("count") for rows in rows_of.values()]
             ok = all(c == q["expected"] for c in counts)
             exp = f"{q['expected']:,}" + (f" (brute force {q['brute']:,})" if "brute" in q else "")
             shown = q["q"].replace("|", "\\|")
             w(f"| {q['cls']} | `{shown}` | {exp} | {fmt(q['count'])} | {fmt(a and a['count'])} | "
               f"{fmt(p and p['count'])} | {'yes' if ok else '**NO**'} | {median(q['times_s']) * 1000:.1f} ms | "
-              f"{fmt(a and median(a['times_s']) * 1000)} ms | {fmt(p and median(p['times_s']) * 1000)} ms |")
+              f"{fmt(a and median(a['times_s']) * 1000)} ms | {fmt(p and median(p['times_s']) * 1000)} ms | "
+              f"{fmt(a and a.get('first_s', 0) * 1000)} ms |")
         w("")
 
     # ---- 3. throughput, memory, start-up
     if r.get("throughput"):
-        tp = r["throughput"]
         w("## 3. Throughput, memory and start-up")
         w("")
         w(f"gunicorn with `config/gunicorn.py` ({r.get('workers')} sync workers = cores, preload, production settings, "
           f"access log on), loaded from a separate process (`python -m bench.load`: {r['concurrency']} threads, "
-          f"http.client, no think time) for {args.duration:g} s per phase, {args.runs} runs. The load generator runs on "
+          f"http.client, no think time) for {args.duration:g} s per phase, {args.runs} runs; first with the result "
+          "cache on (the default), then on a server started with `ARCHIVE_SEARCH_CACHE=0`. The load generator runs on "
           "the same 2 cores as the server; its own CPU time is shown.")
         w("")
-        w("| phase | requests/s (median) | runs | errors | latency p50 | p95 | p99 | server CPU per request | load generator CPU |")
-        w("|---|---|---|---|---|---|---|---|---|")
+        w("| server | phase | requests/s (median) | runs | errors | latency p50 | p95 | p99 | server CPU per request | "
+          "load generator CPU |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
         labels = {"search_api": "searches, JSON API (all query classes, mixed)",
                   "search_page": "searches, HTML page (same mix)", "essay_page": "essay pages `/essays/<id>/`"}
-        for name, runs in tp.items():
-            w(f"| {labels[name]} | **{median([x['rps'] for x in runs]):,.1f}** | "
-              f"{', '.join(format(x['rps'], '.1f') for x in runs)} | {sum(x['errors'] for x in runs)} | "
-              f"{median([x['latency_ms'].get('p50', 0) for x in runs]):,.0f} ms | "
-              f"{median([x['latency_ms'].get('p95', 0) for x in runs]):,.0f} ms | "
-              f"{median([x['latency_ms'].get('p99', 0) for x in runs]):,.0f} ms | "
-              f"{median([x['server_cpu_ms_per_req'] for x in runs]):,.1f} ms | "
-              f"{median([x['loadgen_cpu_s'] / x['duration_s'] for x in runs]) * 100:.0f}% of a core |")
+        for key, how_served in THROUGHPUT_RUNS[::-1]:
+            for name, runs in r.get(key, {}).items():
+                w(f"| {how_served} | {labels[name]} | **{median([x['rps'] for x in runs]):,.1f}** | "
+                  f"{', '.join(format(x['rps'], '.1f') for x in runs)} | {sum(x['errors'] for x in runs)} | "
+                  f"{median([x['latency_ms'].get('p50', 0) for x in runs]):,.0f} ms | "
+                  f"{median([x['latency_ms'].get('p95', 0) for x in runs]):,.0f} ms | "
+                  f"{median([x['latency_ms'].get('p99', 0) for x in runs]):,.0f} ms | "
+                  f"{median([x['server_cpu_ms_per_req'] for x in runs]):,.1f} ms | "
+                  f"{median([x['loadgen_cpu_s'] / x['duration_s'] for x in runs]) * 100:.0f}% of a core |")
         w("")
-        mem = r["memory"]
-        w("Memory after the load (from `/proc/<pid>/smaps_rollup`; PSS splits pages shared after the fork):")
+        w("Memory after the load (from `/proc/<pid>/smaps_rollup`; RSS counts pages shared with the master, PSS "
+          "splits them between the processes sharing them, private (USS) is what the process alone holds):")
         w("")
-        w("| process | RSS | PSS | private (USS) |")
-        w("|---|---|---|---|")
-        if mem["master"]:
-            w(f"| master | {mem['master']['rss']:.1f} MB | {mem['master']['pss']:.1f} MB | {mem['master']['uss']:.1f} MB |")
-        for pid, m in mem["workers"].items():
-            if m:
-                w(f"| worker {pid} | **{m['rss']:.1f} MB** | {m['pss']:.1f} MB | {m['uss']:.1f} MB |")
+        w("| server | process | RSS | PSS | private (USS) |")
+        w("|---|---|---|---|---|")
+        for key, how_served in THROUGHPUT_RUNS[::-1]:
+            mem = r.get("memory_by", {}).get(key)
+            if not mem:
+                continue
+            if mem["master"]:
+                m = mem["master"]
+                w(f"| {how_served} | master | {m['rss']:.1f} MB | {m['pss']:.1f} MB | {m['uss']:.1f} MB |")
+            for pid, m in mem["workers"].items():
+                if m:
+                    w(f"| {how_served} | worker {pid} | **{m['rss']:.1f} MB** | {m['pss']:.1f} MB | {m['uss']:.1f} MB |")
         w("")
         if "inproc" in r:
             ip = r["inproc"]

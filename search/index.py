@@ -424,6 +424,7 @@ class ReadView:
         self._norms, self._orders = {}, {}
         self._weights, self._weight_count, self._weights_lock = {}, 0, threading.Lock()
         self.results = ResultCache(RESULT_CACHE_SIZE)
+        self.hits = ResultCache(RESULT_CACHE_SIZE * 8)  # what search.service shows of a hit
         self.loaded_at = time.time()
 
     def digest_map(self):

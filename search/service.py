@@ -77,21 +77,42 @@ def search(text, sort="relevance", page=1, per_page=20):
     from essays.models import Essay
 
     parsed = parse_query(text)
-    result = q.run_query(_view(), parsed, sort=sort, page=page, per_page=per_page)
-    essays = Essay.objects.in_bulk([hit.id for hit in result.hits])
-    terms = [t.text for t in parsed.highlight_terms() if t.scope == "all"]
-    title_terms = [t.text for t in parsed.highlight_terms() if t.scope == "title"]
+    view = _view()
+    result = q.run_query(view, parsed, sort=sort, page=page, per_page=per_page)
+    terms = tuple(t.text for t in parsed.highlight_terms() if t.scope == "all")
+    title_terms = tuple(t.text for t in parsed.highlight_terms() if t.scope == "title")
+    # What a hit shows (title, link, occurrences, snippets) depends only on
+    # the essay and the terms: kept per view, like the ranking, so a query
+    # repeated or paged through needs no database row and no snippet work.
+    keys = {hit.id: (hit.id, terms, title_terms) for hit in result.hits}
+    shown = {hit.id: view.hits.get(keys[hit.id]) for hit in result.hits}
+    missing = [i for i, got in shown.items() if got is None]
+    essays = Essay.objects.in_bulk(missing) if missing else {}
     kept = []
     for hit in result.hits:
-        essay = essays.get(hit.id)
-        if essay is None:  # deleted since the index was read
-            continue
-        hit.title, hit.url = essay.title, essay.get_absolute_url()
-        hit.occurrences, hit.snippets = occurrences(essay.title, essay.paragraphs, terms, title_terms)
+        got = shown[hit.id]
+        if got is None:
+            essay = essays.get(hit.id)
+            if essay is None:  # deleted since the index was read
+                continue
+            got = (essay.title, essay.get_absolute_url(),
+                   *occurrences(essay.title, essay.paragraphs, terms, title_terms, folded=_folded(view, essay)))
+            view.hits.put(keys[hit.id], got)
+        hit.title, hit.url, hit.occurrences, hit.snippets = got
         hit.more = max(0, hit.occurrences - len(hit.snippets))
         kept.append(hit)
     result.hits = kept
     return result
+
+
+def _folded(view, essay):
+    """The index's folded title and paragraphs of this essay, if the index
+    holds this very version of it (else None: snippets fold afresh)."""
+    d = view.docnum_of.get(essay.pk)
+    if d is None or view.digests[d] != essay.search_digest():
+        return None
+    parts = view.texts[d].split("\n")
+    return parts if len(parts) == len(essay.paragraphs or ()) + 1 else None
 
 
 def preload():

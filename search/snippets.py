@@ -20,12 +20,13 @@ class Snippet:
     highlights: tuple  # ((start, end), ...) offsets into text
 
 
-def find_spans(text, terms):
+def find_spans(text, terms, folded=None):
     """Merged (start, end) spans of `text` where any of the folded `terms`
-    occurs, in original-text offsets."""
+    occurs, in original-text offsets. `folded`, if given, is fold(text)."""
     # Most paragraphs of a hit do not contain the terms: a plain fold (C
-    # speed) rules them out before the costlier character map is built.
-    plain = fold(text)
+    # speed, or the index's copy) rules them out before the costlier
+    # character map is built.
+    plain = fold(text) if folded is None else folded
     if not any(term in plain for term in terms):
         return []
     folded, starts, ends = fold_with_map(text)
@@ -63,18 +64,19 @@ def _snippet(paragraph, text, spans, span):
     return Snippet(paragraph, prefix + text[start:end] + suffix, highlights)
 
 
-def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS):
+def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, folded=None):
     """Count occurrences and build the first `limit` snippets.
 
     `terms` may occur anywhere; `title_terms` only count in the title.
-    Returns (count, snippets)."""
+    `folded`, if given, is [fold(title), fold(p) for each paragraph] (the
+    search index holds it). Returns (count, snippets)."""
     count, snippets = 0, []
     sources = [(0, title, list(terms) + list(title_terms))]
     sources += [(i, p, list(terms)) for i, p in enumerate(paragraphs, start=1)]
     for number, text, wanted in sources:
         if not wanted:
             continue
-        spans = find_spans(text, wanted)
+        spans = find_spans(text, wanted, folded[number] if folded is not None else None)
         count += len(spans)
         for span in spans:
             if len(snippets) >= limit:

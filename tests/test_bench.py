@@ -52,12 +52,15 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     assert row["index_bytes"] > 0 and row["db_bytes"] > 0
     # 2. every query class answered with the brute-force count, everywhere.
     assert {q["cls"] for q in result["queries"]} == set(run.CLASSES)
-    assert run.exact_counts(result) == 3 * len(result["queries"])
+    assert run.exact_counts(result) == (5 * len(result["queries"]),) * 2  # in-process + 2 servers × 2 endpoints
     quote_seqs = [q for q in result["queries"] if q.get("quote_seqs")]
     assert quote_seqs and all(q["expected"] == q["brute"] for q in quote_seqs)
     # 3. load without errors, memory and start-up measured.
-    assert all(x["errors"] == 0 and x["ok"] > 0 for phase in result["throughput"].values() for x in phase)
-    assert result["memory"]["workers"] and result["startup_s"]
+    for key in ("throughput", "throughput_nocache"):  # result cache on, then off
+        assert all(x["errors"] == 0 and x["ok"] > 0 for phase in result[key].values() for x in phase)
+        assert result["memory_by"][key]["workers"]
+    assert result["startup_s"]
+    assert all("first_s" in row for row in result["http_latency_nocache"]["api"])
     # 4. the uploaded essay was found.
     assert result["upload"][0]["saved_to_found_s"] >= 0
 

@@ -239,3 +239,19 @@ def test_empty_archive_without_an_index_searches_nothing(client, settings):
     assert not settings.SEARCH_INDEX_DIR.exists()
     assert service.search("落实").count == 0
     assert client.get("/api/search", {"q": "落实"}).status_code == 200
+
+
+def test_an_edit_shows_in_the_next_results_title_and_snippets():
+    """Results, titles and snippets are cached per index version: an edit
+    (a new version) must show at once, whatever was searched before."""
+    essay = import_one(3, "旧标题", ["这里讲抓落实。", "别的段落。"])
+    before = service.search("落实")
+    assert [(h.title, h.occurrences, h.snippets[0].paragraph) for h in before.hits] == [("旧标题", 1, 1)]
+    assert service.search("落实").hits[0].snippets == before.hits[0].snippets  # served again
+
+    essay.title = "新标题落实"
+    essay.paragraphs = ["别的段落。", "这里讲抓落实，再讲落实。"]
+    essay.save()
+    after = service.search("落实")
+    assert [(h.title, h.occurrences) for h in after.hits] == [("新标题落实", 3)]
+    assert [s.paragraph for s in after.hits[0].snippets] == [0, 2, 2]
