@@ -15,7 +15,6 @@ import unicodedata
 from pathlib import Path
 
 
-
 def _import_jieba():
     """Import jieba without letting it import pkg_resources: its _compat
     module uses it only to open the bundled dictionary, falls back to a
@@ -298,7 +297,7 @@ def words(text):
 
 # Words recur (a few thousand make most of any text): folding each one once
 # saves about 3% of an import.
-_fold_word = functools.lru_cache(maxsize=1 << 16)(lambda token: fold(token))
+_fold_word = functools.lru_cache(maxsize=1 << 16)(fold)
 
 
 def dictionary():

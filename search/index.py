@@ -319,11 +319,12 @@ class _Segment:
     """Stored values of one immutable Whoosh segment, loaded once, plus
     caches derived from them (field lengths, n-gram document sets)."""
 
-    __slots__ = ("ids", "numbers", "created", "titles", "texts", "digests", "_lengths", "_grams", "_postings", "_posting_count")
+    __slots__ = ("ids", "numbers", "created", "titles", "texts", "digests", "_lengths", "_grams", "_postings")
 
     def __init__(self, values):
         self.ids, self.numbers, self.created, self.titles, self.texts, self.digests = values
-        self._lengths, self._grams, self._postings, self._posting_count = {}, {}, {}, 0
+        self._lengths, self._grams = {}, {}
+        self._postings = SizedCache(MAX_CACHED_POSTINGS)
 
     @classmethod
     def load(cls, reader, directory):
@@ -358,19 +359,9 @@ class _Segment:
     def postings(self, reader, field, word):
         """(ids, term frequencies) arrays of a word in this segment, decoded
         once; the cache holds at most MAX_CACHED_POSTINGS postings."""
-        key = (field, word)
-        got = self._postings.get(key)
-        if got is None:
-            from .ranking import read_postings
+        from .ranking import read_postings
 
-            got = read_postings(reader, field, word)
-            while self._postings and self._posting_count + len(got[0]) > MAX_CACHED_POSTINGS:
-                _ids, _tfs = self._postings.pop(next(iter(self._postings)))
-                self._posting_count -= len(_ids)
-            if len(got[0]) <= MAX_CACHED_POSTINGS:
-                self._postings[key] = got
-                self._posting_count += len(got[0])
-        return got
+        return self._postings.get_or_make((field, word), lambda: read_postings(reader, field, word))
 
     def gram_bits(self, gram, scope):
         """The set (a bitset of segment docnums) of documents whose folded
@@ -398,16 +389,12 @@ class ReadView:
     def __init__(self, searcher, old_segments, directory=None):
         self.searcher = searcher
         self.segments = {}
-        self.leaves = []  # (segment reader, docnum offset)
         self.parts = []  # (_Segment, segment reader, docnum offset)
-        self._segs = []  # (_Segment, docnum offset), in the same order
         ids, numbers, created, titles, texts, digests, live = [], [], [], [], [], [], []
         for reader, offset in _leaves(searcher):
             key = _segment_key(reader)
             seg = old_segments.get(key) or _Segment.load(reader, directory)
             self.segments[key] = seg
-            self.leaves.append((reader, offset))
-            self._segs.append((seg, offset))
             self.parts.append((seg, reader, offset))
             ids += seg.ids
             numbers += seg.numbers
@@ -422,10 +409,15 @@ class ReadView:
         self.live_bits = bitsets.from_iter(live, self.size)
         self.docnum_of = {ids[d]: d for d in live}
         self._norms, self._orders = {}, {}
-        self._weights, self._weight_count, self._weights_lock = {}, 0, threading.Lock()
+        self._weights = SizedCache(MAX_CACHED_WEIGHTS)
         self.results = ResultCache(RESULT_CACHE_SIZE)
         self.hits = ResultCache(RESULT_CACHE_SIZE * 8)  # what search.service shows of a hit
         self.loaded_at = time.time()
+
+    @property
+    def leaves(self):
+        """(segment reader, docnum offset) of each segment."""
+        return [(reader, offset) for _seg, reader, offset in self.parts]
 
     def digest_map(self):
         """essay id -> digest of what the index holds."""
@@ -439,7 +431,7 @@ class ReadView:
 
             avgfl = self.searcher.avg_field_length(field) or 1
             got = []
-            for (seg, _offset), (reader, _o) in zip(self._segs, self.leaves):
+            for seg, reader, _offset in self.parts:
                 got.extend(K1 * ((1 - B) + B * fl / avgfl) for fl in seg.lengths(reader, field))
             self._norms[field] = got
         return got
@@ -447,49 +439,52 @@ class ReadView:
     def weights(self, field, word):
         """search.ranking.term_weights of a word, cached for this view (at
         most MAX_CACHED_WEIGHTS postings, oldest out first)."""
-        key = (field, word)
-        got = self._weights.get(key)
-        if got is None:
-            from .ranking import term_weights
+        from .ranking import term_weights
 
-            got = term_weights(self, field, word)
-            with self._weights_lock:
-                while self._weights and self._weight_count + len(got[0]) > MAX_CACHED_WEIGHTS:
-                    old = self._weights.pop(next(iter(self._weights)))
-                    self._weight_count -= len(old[0])
-                if len(got[0]) <= MAX_CACHED_WEIGHTS:
-                    self._weights[key] = got
-                    self._weight_count += len(got[0])
-        return got
+        return self._weights.get_or_make((field, word), lambda: term_weights(self, field, word))
 
-    def order(self, sort):
-        """Live docnums in the order of a sort that does not depend on the
-        query ('number' or 'newest'; see search.query._order), computed once
-        per view."""
+    def order(self, sort, key):
+        """Live docnums sorted by `key`, a sort that does not depend on the
+        query (search.query._order names it `sort`), computed once per view."""
         got = self._orders.get(sort)
         if got is None:
-            numbers, ids, created = self.numbers, self.ids, self.created
-            if sort == "number":
-                def key(d):
-                    return (numbers[d] is None, numbers[d] or 0, ids[d])
-            else:
-                def key(d):
-                    return (-created[d], -ids[d])
             got = self._orders[sort] = sorted(self.live, key=key)
         return got
 
     def has_gram_bits(self, gram, scope="all"):
         """Whether gram_bits(gram, scope) is already built (cheap to ask)."""
         key = (gram, scope)
-        return all(key in seg._grams for seg, _o in self._segs)
+        return all(key in seg._grams for seg, _r, _o in self.parts)
 
     def gram_bits(self, gram, scope="all"):
         """Live documents (a bitset) whose folded text, or title for scope
         'title', contains `gram` (one or two characters)."""
         bits = 0
-        for seg, offset in self._segs:
+        for seg, _reader, offset in self.parts:
             bits |= seg.gram_bits(gram, scope) << offset
         return bits & self.live_bits
+
+
+class SizedCache:
+    """(ids, values) array pairs by key, holding at most `limit` entries of
+    arrays in all, oldest out first; a pair longer than that is not kept."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self._data, self._count = {}, 0
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key, make):
+        got = self._data.get(key)
+        if got is None:
+            got = make()
+            with self._lock:
+                while self._data and self._count + len(got[0]) > self.limit:
+                    self._count -= len(self._data.pop(next(iter(self._data)))[0])
+                if key not in self._data and len(got[0]) <= self.limit:
+                    self._data[key] = got
+                    self._count += len(got[0])
+        return got
 
 
 class ResultCache:

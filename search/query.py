@@ -1,9 +1,10 @@
 """Run a parsed query against the index and return plain result objects.
 
 Matching is literal: a term matches an essay when its folded text occurs in
-the folded title or in one folded paragraph. Candidates are scanned in
-memory (see search.index), so the answer is exactly what a brute-force scan
-gives. Ranking is Whoosh's BM25F over jieba words, title weighted; essays
+the folded title or in one folded paragraph. Cached per-character and
+per-pair document sets narrow the candidates and a substring test decides,
+so the answer is exactly what a brute-force scan gives. Ranking is BM25F over
+jieba words, title weighted, as Whoosh scores it (search.ranking); essays
 that contain the whole unquoted query as one phrase come first.
 """
 import heapq
@@ -204,10 +205,16 @@ def _order(view, docnums, sort, scores, phrase_docs, k):
     - number: by number (none last), then id;
     - newest: by time added (newest first), then id (highest first).
     Only the first k are ordered; ties keep this exact order at any k."""
-    if sort != "relevance":
-        wanted = set(docnums)
-        return list(islice((d for d in view.order(sort) if d in wanted), k))
     numbers, ids = view.numbers, view.ids
+    if sort != "relevance":
+        if sort == "number":
+            def key(d):
+                return (_num_key(numbers[d]), ids[d])
+        else:
+            def key(d):
+                return (-view.created[d], -ids[d])
+        wanted = set(docnums)
+        return list(islice((d for d in view.order(sort, key) if d in wanted), k))
     out = []
     for group in _phrase_first(docnums, phrase_docs):
         if len(out) >= k:
