@@ -34,6 +34,7 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.util.text import utf8encode
 
 from . import analysis, bitsets
+from .writer import CompactSegmentWriter
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,12 @@ def whoosh_fields(doc):
     }
 
 
+def _indexed_ids(writer):
+    """Every id term in the committed segments, as strings."""
+    with writer.reader() as reader:
+        return {b.decode("utf-8") for b in reader.lexicon("id")}
+
+
 def _storage(path):
     # No mmap: whoosh-reloaded copies every memory-mapped file into a private
     # buffer (whoosh/filedb/structfile.py), which cost each server worker
@@ -233,26 +240,32 @@ class WhooshIndex:
         merges small segments only at its last commit: Whoosh pays per term
         and segment when it writes postings, so few large segments cost far
         less than many small ones (measured: 500-document commits spent half
-        of a 20,000-essay import in Whoosh's commit). With `clear`, the old
-        content is dropped at the one final commit, so readers never see a
-        half-built index."""
+        of a 20,000-essay import in Whoosh's commit), while the postings of
+        one commit are held in memory (search.writer, about 8 KB an essay).
+        With `clear`, the old content is dropped at the one final commit, so
+        readers never see a half-built index. Essays the index has never held
+        are added without update_document's search of every segment."""
         ix = self.open(create=True)
         docs = iter(add)
         remove = [str(i) for i in remove]
-        first, written = True, 0
+        first, written, known = True, 0, None
         while True:
-            writer = ix.writer(timeout=WRITE_TIMEOUT, delay=0.05, limitmb=256)
+            writer = CompactSegmentWriter(ix, timeout=WRITE_TIMEOUT, delay=0.05)
             count, more = 0, False
             try:
                 if first:
                     for key in remove:
                         writer.delete_by_term("id", key)
+                    # Ids the index may hold (deleted ones included): only
+                    # these need update_document's per-segment delete.
+                    known = set() if clear else _indexed_ids(writer)
                 for doc in docs:
                     fields = whoosh_fields(doc)
-                    if clear:
-                        writer.add_document(**fields)
-                    else:
+                    if fields["id"] in known:
                         writer.update_document(**fields)
+                    else:
+                        writer.add_document(**fields)
+                    known.add(fields["id"])
                     count += 1
                     if progress:
                         progress.advance()

@@ -35,6 +35,18 @@ def test_reimport_is_unchanged_then_updated_never_duplicated():
     assert (essay.title, essay.paragraphs) == ("新标题", ["第一段。"])
 
 
+def test_update_saves_every_field_and_the_update_time():
+    import_essay_bytes(essay_file(3, "标题", ["第一段。", "第二段。"]), "3.txt")
+    before = Essay.objects.get()
+    changed = essay_file(7, "新标题", ["改过的段。"])
+    assert import_essay_bytes(changed, "3.txt").status == "updated"
+    after = Essay.objects.get()
+    assert (after.number, after.title, after.paragraphs) == (7, "新标题", ["改过的段。"])
+    assert after.content_hash != before.content_hash
+    assert after.updated > before.updated and after.created == before.created
+    assert import_essay_bytes(changed, "3.txt").status == "unchanged"
+
+
 def test_same_content_under_another_name_is_not_duplicated():
     data = essay_file(4, "同一篇", ["内容。"])
     assert import_essay_bytes(data, "a.txt").status == "created"
