@@ -35,8 +35,10 @@ class _Batch:
 
 
 @contextmanager
-def batched_indexing(enabled=True):
-    """Collect index updates for the block and apply them at its end."""
+def batched_indexing(enabled=True, progress_factory=None):
+    """Collect index updates for the block and apply them at its end;
+    `progress_factory(total)`, if given, makes the progress bar of that
+    final indexing step."""
     outer = getattr(_state, "batch", None)
     if outer is not None:  # nested: the outer block applies everything
         yield outer
@@ -50,7 +52,7 @@ def batched_indexing(enabled=True):
     finally:
         _state.batch = None
     try:
-        reconcile(ids=batch.touched)
+        reconcile(ids=batch.touched, progress_factory=progress_factory)
     except Exception as err:
         # The essays are saved; the index lags until check_index --fix.
         # Callers report batch.error to the person who asked for the work.

@@ -113,7 +113,9 @@ def test_command_dry_run_and_exit_status_zero_when_all_good(tmp_path):
     assert Essay.objects.count() == 0
     code, out, err = run_import(str(tmp_path))
     assert code == 0 and "created 1" in out
-    assert "importing" in err  # the progress bar
+    assert "importing" in err and "indexing [" in err  # both progress bars
+    code, out, err = run_import(str(tmp_path))
+    assert "unchanged 1" in out and "indexing [" not in err  # nothing left to index
 
 
 @pytest.mark.django_db(transaction=True)

@@ -22,7 +22,10 @@ class Command(BaseCommand):
         # One index writer for the whole run instead of one per essay; the
         # index is brought in step for every file seen, even unchanged ones,
         # so a run that was killed half-way is repaired by the next run.
-        with batched_indexing(enabled=not dry_run) as batch:
+        def indexing_progress(total):
+            return Progress(total, label="indexing", stream=self.stderr._out)
+
+        with batched_indexing(enabled=not dry_run, progress_factory=indexing_progress) as batch:
             for path in files:
                 outcome = import_essay_file(path, dry_run=dry_run)
                 outcomes.append(outcome)
