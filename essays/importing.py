@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 
 from .models import Essay
 from .parsing import EssayParseError, parse_essay_bytes
@@ -79,30 +80,33 @@ def _store(parsed, source_name, dry_run):
         "paragraphs": list(parsed.paragraphs),
         "content_hash": parsed.content_hash,
     }
-    # The lookups read only the columns they compare: loading an essay's
-    # paragraphs just to see whether it exists cost a millisecond a file.
+    # One lookup finds both the essay of this name and any twin with the same
+    # content, reading only the columns compared: the ORM's per-query cost
+    # and loading paragraphs just to see whether an essay exists were a
+    # millisecond or more a file.
     with transaction.atomic():
-        essay = (Essay.objects.select_for_update().filter(source_name=source_name)
-                 .only("pk", "title", "content_hash", "updated").order_by().first())
-        if essay is None:
+        rows = list(Essay.objects.filter(Q(source_name=source_name) | Q(content_hash=parsed.content_hash))
+                    .order_by("pk").values_list("pk", "title", "content_hash", "source_name"))
+        same = next((r for r in rows if r[3] == source_name), None)
+        if same is None:
             # The same bytes under another name are the same essay: do not
             # create a second copy.
-            twin = (Essay.objects.filter(content_hash=parsed.content_hash).order_by("pk")
-                    .values_list("pk", "title", "source_name").first())
+            twin = next((r for r in rows if r[2] == parsed.content_hash), None)
             if twin is not None:
                 return ImportOutcome(source_name, UNCHANGED, twin[0], twin[1],
-                                     reason=f"same content as {twin[2]}")
+                                     reason=f"same content as {twin[3]}")
             if dry_run:
                 return ImportOutcome(source_name, CREATED, None, parsed.title)
             essay = Essay.objects.create(source_name=source_name, **fields)
             return ImportOutcome(source_name, CREATED, essay.pk, essay.title)
+        essay = Essay.objects.select_for_update().get(pk=same[0])
         if essay.content_hash == parsed.content_hash:
             return ImportOutcome(source_name, UNCHANGED, essay.pk, essay.title)
         if dry_run:
             return ImportOutcome(source_name, UPDATED, essay.pk, parsed.title)
         for key, value in fields.items():
             setattr(essay, key, value)
-        essay.save()  # saves the fields set above and `updated` (loaded for its auto_now)
+        essay.save()
         return ImportOutcome(source_name, UPDATED, essay.pk, essay.title)
 
 
