@@ -38,6 +38,8 @@ KEY_FUNCTIONS = [
     ("whoosh/writing.py", "update_document", "    whoosh update_document"),
     ("whoosh/writing.py", "add_document", "    whoosh add_document"),
     ("whoosh/writing.py", "commit", "    whoosh commit (incl. merges)"),
+    ("search/writer.py", "add", "      TermPool.add (postings into the pool)"),
+    ("search/writer.py", "write_postings", "      write_postings (pool to Whoosh's codec)"),
     ("search/service.py", "search", "service.search (everything)"),
     ("search/service.py", "_view", "  _view (index freshness check / reload)"),
     ("search/syntax.py", "parse_query", "  parse_query"),
