@@ -33,7 +33,7 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.util.text import utf8encode
 
-from . import analysis, bitsets
+from . import analysis, bitsets, charfile
 from .writer import CompactSegmentWriter
 
 log = logging.getLogger(__name__)
@@ -293,7 +293,8 @@ class WhooshIndex:
             with ix.reader() as reader:
                 for leaf, _offset in reader.leaf_readers():
                     path = _sidecar_path(leaf, str(self.path))
-                    if path is not None and not os.path.exists(path):
+                    chars = _sidecar_path(leaf, str(self.path), ".chars")
+                    if path is not None and not (os.path.exists(path) and os.path.exists(chars)):
                         _write_sidecar(path, _stored_values(leaf))
         except Exception:  # an optimisation only: readers rebuild what is missing
             log.warning("could not write the search sidecar files", exc_info=True)
@@ -332,10 +333,12 @@ class _Segment:
     """Stored values of one immutable Whoosh segment, loaded once, plus
     caches derived from them (field lengths, n-gram document sets)."""
 
-    __slots__ = ("ids", "numbers", "created", "titles", "texts", "digests", "_lengths", "_grams", "_postings")
+    __slots__ = ("ids", "numbers", "created", "titles", "texts", "digests", "_lengths", "_grams", "_postings",
+                 "_chars")
 
-    def __init__(self, values):
+    def __init__(self, values, chars=None):
         self.ids, self.numbers, self.created, self.titles, self.texts, self.digests = values
+        self._chars = chars  # a charfile.CharTable: character sets read, not scanned
         self._lengths, self._grams = {}, {}
         self._postings = SizedCache(MAX_CACHED_POSTINGS)
 
@@ -348,19 +351,20 @@ class _Segment:
         like the segment's own files, so Whoosh deletes it with the segment."""
         n = reader.doc_count_all()
         path = _sidecar_path(reader, directory)
-        if path is not None:
-            try:
-                values = _read_sidecar(path, n)
-                if values is not None:
-                    return cls(values)
-            except FileNotFoundError:
-                pass
-            except Exception:  # damaged or foreign: rebuilt below
-                log.warning("ignoring unreadable search sidecar %s", path, exc_info=True)
+        if path is None:
+            return cls(_stored_values(reader))
+        chars = _sidecar_path(reader, directory, ".chars")
+        try:
+            values = _read_sidecar(path, n)
+            if values is not None:
+                return cls(values, charfile.CharTable.open(chars, n))
+        except FileNotFoundError:
+            pass
+        except Exception:  # damaged or foreign: rebuilt below
+            log.warning("ignoring unreadable search sidecar %s", path, exc_info=True)
         values = _stored_values(reader)
-        if path is not None:
-            _write_sidecar(path, values)
-        return cls(values)
+        _write_sidecar(path, values)
+        return cls(values, charfile.CharTable.open(chars, n))
 
     def lengths(self, reader, field):
         """Whoosh's (byte-quantised) length of `field` in every document."""
@@ -376,21 +380,36 @@ class _Segment:
 
         return self._postings.get_or_make((field, word), lambda: read_postings(reader, field, word))
 
+    def _from_file(self, gram, scope):
+        return self._chars is not None and scope == "all" and len(gram) == 1
+
+    def has_gram(self, gram, scope):
+        """Whether gram_bits(gram, scope) costs no scan: built, or a
+        character with a file of character sets."""
+        return (gram, scope) in self._grams or self._from_file(gram, scope)
+
     def gram_bits(self, gram, scope):
         """The set (a bitset of segment docnums) of documents whose folded
         text (scope 'all') or title (scope 'title') contains `gram`, one or
-        two characters. Built by one scan on first use and kept: queries
-        reuse a limited set of characters and character pairs, and a set
-        costs one bit per document."""
+        two characters. A character with a file of character sets is read
+        from it each time (a few microseconds, and nothing kept); any other
+        set is built by one scan on first use and kept: queries reuse a
+        limited set of character pairs, and a set costs one bit per document."""
         key = (gram, scope)
         bits = self._grams.get(key)
-        if bits is None:
-            texts = self.titles if scope == "title" else self.texts
-            bits = bitsets.from_flags(gram in t for t in texts)
-            # Oldest first out: a stream of rare grams cannot grow it.
-            if len(self._grams) >= MAX_GRAM_SETS:
-                self._grams.pop(next(iter(self._grams)), None)
-            self._grams[key] = bits
+        if bits is not None:
+            return bits
+        if self._from_file(gram, scope):
+            try:
+                return self._chars.bits(gram)
+            except OSError:  # removed or cut short under us: scan instead
+                self._chars = None
+        texts = self.titles if scope == "title" else self.texts
+        bits = bitsets.from_flags(gram in t for t in texts)
+        # Oldest first out: a stream of rare grams cannot grow it.
+        if len(self._grams) >= MAX_GRAM_SETS:
+            self._grams.pop(next(iter(self._grams)), None)
+        self._grams[key] = bits
         return bits
 
 
@@ -465,9 +484,8 @@ class ReadView:
         return got
 
     def has_gram_bits(self, gram, scope="all"):
-        """Whether gram_bits(gram, scope) is already built (cheap to ask)."""
-        key = (gram, scope)
-        return all(key in seg._grams for seg, _r, _o in self.parts)
+        """Whether gram_bits(gram, scope) costs no scan (cheap to ask)."""
+        return all(seg.has_gram(gram, scope) for seg, _r, _o in self.parts)
 
     def gram_bits(self, gram, scope="all"):
         """Live documents (a bitset) whose folded text, or title for scope
@@ -567,12 +585,12 @@ def _field_lengths(reader, field):
     return [_LENGTH_OF_BYTE[b] for b in raw] + [0] * (n - len(raw))
 
 
-def _sidecar_path(reader, directory):
+def _sidecar_path(reader, directory, ext=".fold"):
     segment = getattr(reader, "segment", None)
     seg = segment() if callable(segment) else segment
     if seg is None or directory is None:
         return None
-    return os.path.join(directory, seg.make_filename(".fold"))
+    return os.path.join(directory, seg.make_filename(ext))
 
 
 def _write_sidecar(path, values):
@@ -581,6 +599,10 @@ def _write_sidecar(path, values):
     texts go as one UTF-16 string joined by NUL, which folding removes from
     any text: decoding that is several times faster than 20,000 strings."""
     ids, numbers, created, _titles, texts, digests = values
+    try:
+        charfile.write(path[:-len(".fold")] + ".chars", texts)
+    except OSError:
+        pass  # searches scan for characters instead
     blob = "\0".join(texts).encode("utf-16-le")
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:

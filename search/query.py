@@ -64,8 +64,10 @@ def _term_bits(view, term, within, budget=None):
     contains the term. Cached sets of the term's characters and character
     pairs narrow the candidates; a substring test on each survivor decides.
 
-    A set not built yet costs a scan of every document (at 20,000 essays
-    about 10 ms for a character, 30 ms for a pair, while testing every
+    Character sets are read from each segment's file of them (see
+    search.charfile) at no real cost. Any other set not built yet costs a
+    scan of every document (at 20,000 essays about 30 ms for a pair, 20 ms
+    for a character of a segment without the file, while testing every
     candidate costs 10–15 ms), so building one pays only for later queries.
     A query may build a few (`budget`): character sets while more than an
     eighth of the documents remain, and the set of a two-character term

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from search import bitsets
 from search import index as index_mod
 from search import query as q
 from search.index import EssayDoc, WhooshIndex
@@ -15,8 +16,8 @@ def docs(start, n):
                      digest=f"d{i}") for i in range(start, start + n)]
 
 
-def sidecars(path):
-    return sorted(name for name in os.listdir(path) if name.endswith(".fold"))
+def sidecars(path, ext=".fold"):
+    return sorted(name for name in os.listdir(path) if name.endswith(ext))
 
 
 def values(view):
@@ -64,10 +65,46 @@ def test_damaged_sidecar_is_ignored_and_replaced(bulk, caplog):
 
 
 def test_sidecars_go_with_their_segments(bulk, monkeypatch):
-    old = set(sidecars(bulk.path))
+    old = set(sidecars(bulk.path)) | set(sidecars(bulk.path, ".chars"))
     bulk.write(add=docs(1, 30), clear=True)  # a rebuild: all new segments
-    assert set(sidecars(bulk.path)).isdisjoint(old)
-    assert sidecars(bulk.path)
+    new = set(sidecars(bulk.path)) | set(sidecars(bulk.path, ".chars"))
+    assert new.isdisjoint(old)
+    assert [n.replace(".fold", "") for n in sidecars(bulk.path)] == \
+        [n.replace(".chars", "") for n in sidecars(bulk.path, ".chars")] != []
+
+
+def scanned(seg, ch):
+    return bitsets.from_flags(ch in t for t in seg.texts)
+
+
+def test_character_sets_read_from_their_file_equal_a_scan(bulk):
+    bulk.write(add=docs(40, 25))  # a second bulk segment: files for both
+    bulk.write(remove=[3, 41])  # deletions leave the files as they are
+    view = WhooshIndex(bulk.path).view()
+    assert len(view.parts) == 2
+    chars = set("".join(view.texts)) | {"无"}  # and one in no essay
+    for seg, _reader, _offset in view.parts:
+        assert seg._chars is not None
+        for ch in chars:
+            assert seg.has_gram(ch, "all") and not seg.has_gram(ch, "title")
+            assert seg.gram_bits(ch, "all") == scanned(seg, ch)
+        assert not seg.has_gram("发展", "all")  # pairs are still scanned, once
+    assert view.has_gram_bits("篇") and q.matching_docnums(view, parse_query("篇")) == sorted(
+        d for d in view.live if "篇" in view.texts[d])
+
+
+@pytest.mark.parametrize("damage", ["remove", "truncate"])
+def test_a_missing_or_cut_character_file_means_a_scan(bulk, damage):
+    name = bulk.path / sidecars(bulk.path, ".chars")[0]
+    if damage == "remove":
+        name.unlink()
+    view = WhooshIndex(bulk.path).view()
+    (seg, _r, _o), = view.parts
+    if damage == "truncate":  # after it was opened: no set can be read whole
+        name.write_bytes(name.read_bytes()[:seg._chars.start + 1])
+    for ch in "第篇展落无":
+        assert seg.gram_bits(ch, "all") == scanned(seg, ch)
+    assert seg._chars is None and not view.has_gram_bits("篇实")
 
 
 def test_preload_hands_its_segments_to_the_first_view_and_keeps_no_file_open(bulk):
