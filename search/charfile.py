@@ -36,13 +36,24 @@ def write(path, texts):
     keys = "".join(sorted(docs))
     width = (n + 7) // 8
     header = marshal.dumps((VERSION, n, keys))
+
+    def contents(fh):
+        fh.write(len(header).to_bytes(8, "little"))
+        fh.write(header)
+        for ch in keys:
+            fh.write(bitsets.from_iter(docs[ch], n).to_bytes(width, "little"))
+
+    write_atomically(path, contents)
+
+
+def write_atomically(path, contents):
+    """Call contents(file) on a dot-file beside `path` (Whoosh's cleanup
+    skips dot-files), then rename it into place: readers see the whole file
+    or none. On OSError the dot-file is removed and the error raised."""
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(len(header).to_bytes(8, "little"))
-            fh.write(header)
-            for ch in keys:
-                fh.write(bitsets.from_iter(docs[ch], n).to_bytes(width, "little"))
+            contents(fh)
         os.replace(tmp, path)
     except OSError:
         try:

@@ -604,16 +604,11 @@ def _write_sidecar(path, values):
     except OSError:
         pass  # searches scan for characters instead
     blob = "\0".join(texts).encode("utf-16-le")
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as fh:
-            marshal.dump((SIDECAR_VERSION, len(ids), (ids, numbers, created, digests), blob), fh)
-        os.replace(tmp, path)
+        charfile.write_atomically(
+            path, lambda fh: marshal.dump((SIDECAR_VERSION, len(ids), (ids, numbers, created, digests), blob), fh))
     except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass
 
 
 def _read_sidecar(path, n):

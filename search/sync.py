@@ -113,11 +113,11 @@ def drift(ids=None):
         rows = rows.filter(pk__in=list(ids))
     # Only essays the index holds need their content read and hashed (a
     # first import of 20,000 essays reads none here).
-    present = list(rows.values_list("pk", flat=True))
-    missing = [pk for pk in present if pk not in indexed]
-    held = [pk for pk in present if pk in indexed]
+    pks = list(rows.values_list("pk", flat=True))
+    missing = [pk for pk in pks if pk not in indexed]
+    held = [pk for pk in pks if pk in indexed]
     stale = [essay.pk for essay in _essays(held) if indexed[essay.pk] != essay.search_digest()]
-    present = set(present)
+    present = set(pks)
     candidates = indexed.keys() if ids is None else set(ids) & indexed.keys()
     orphans = sorted(set(candidates) - present)
     return missing, stale, orphans
