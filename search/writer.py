@@ -33,7 +33,6 @@ class TermPool:
         self.terms = {}
         self.pairs = []  # pair id -> (weight, value bytes)
         self._pair_ids = {}
-        self.fieldnames = set()
 
     def add(self, item):
         """Take one posting: (fieldname, btext, docnum, weight, vbytes)."""
@@ -48,7 +47,6 @@ class TermPool:
         postings = self.terms.get((fieldname, btext))
         if postings is None:
             postings = self.terms[(fieldname, btext)] = array("Q")
-            self.fieldnames.add(fieldname)
         postings.append(docnum << _SHIFT | pid)
 
     def cleanup(self):
