@@ -84,15 +84,3 @@ def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, fo
             snippets.append(_snippet(number, text, spans, span))
     return count, snippets
 
-
-def split_highlights(text, highlights):
-    """[(piece, is_match), ...] for templates, which escape each piece."""
-    out, pos = [], 0
-    for s, e in highlights:
-        if s > pos:
-            out.append((text[pos:s], False))
-        out.append((text[s:e], True))
-        pos = e
-    if pos < len(text):
-        out.append((text[pos:], False))
-    return out

@@ -1,13 +1,15 @@
 """The search page and the search API: validate, call the service, render."""
 import logging
 
+from urllib.parse import quote
+
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from . import service
 from .forms import SearchForm
-from .snippets import split_highlights
+from .highlight import snippet_items_html
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,10 @@ def _run(form):
 @require_safe
 def search_page(request):
     form = SearchForm(request.GET)
-    context = {"form": form, "examples": EXAMPLES, "q": request.GET.get("q", "")[:500]}
+    q = request.GET.get("q", "")[:500]
+    # q_param: the query for links, quoted as the urlencode filter would,
+    # once per page instead of once per snippet.
+    context = {"form": form, "examples": EXAMPLES, "q": q, "q_param": quote(q, safe="/")}
     status = 200
     if not form.is_valid():
         context["error"] = form.error_text()
@@ -39,7 +44,7 @@ def search_page(request):
         result, error, status = _run(form)
         context.update(result=result, error=error)
         if result is not None:
-            context["hits"] = [_hit_context(h) for h in result.hits]
+            context["hits"] = [_hit_context(h, context["q_param"]) for h in result.hits]
             context["pages"] = page_links(result.page, result.num_pages)
     return render(request, "search/results.html", context, status=status)
 
@@ -59,12 +64,8 @@ def page_links(current, total, around=2):
     return out
 
 
-def _hit_context(hit):
-    return {
-        "hit": hit,
-        "snippets": [{"paragraph": s.paragraph, "pieces": split_highlights(s.text, s.highlights)}
-                     for s in hit.snippets],
-    }
+def _hit_context(hit, q_param):
+    return {"hit": hit, "snippets_html": snippet_items_html(hit.url, q_param, hit.snippets)}
 
 
 @require_safe

@@ -55,6 +55,14 @@ def test_page_shows_count_mode_highlights_and_paragraph_links(client, essays):
     assert "第 2 段" in body
 
 
+def test_page_title_snippet_links_to_the_top_and_stays_escaped(client, essays):
+    hostile = essays[2]
+    body = html(client.get("/search/", {"q": "危险标题"}))
+    quoted = urllib.parse.quote("危险标题")
+    assert (f'<li><a href="/essays/{hostile.pk}/?q={quoted}#main"><span class="para-ref">标题</span>'
+            "<mark>危险标题</mark>&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;</a></li>") in body
+
+
 def test_page_keywords_mode_counts_occurrences_and_more(client, essays):
     add((9, "多次", ["落实一。", "落实二。", "落实三。", "落实四。", "落实五。"]))
     body = html(client.get("/search/", {"q": "落实"}))
