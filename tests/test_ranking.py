@@ -143,3 +143,41 @@ def test_a_commit_starts_a_new_result_cache(index):
     before = q.run_query(ix.view(), parse_query("乡村振兴")).count
     ix.write(add=[EssayDoc(id=1000, number=None, created=0.0, title="乡村振兴", paragraphs=("x",), digest="n")])
     assert q.run_query(ix.view(), parse_query("乡村振兴")).count == before + 1
+
+
+def _walk(reader, field, word):
+    """(ids, tfs) through Whoosh's matcher, one posting at a time."""
+    m = reader.postings(field, word)
+    ids, tfs = [], []
+    while m.is_active():
+        ids.append(m.id())
+        tfs.append(int(m.weight()))
+        m.next()
+    return ids, tfs
+
+
+def test_block_decoder_reads_what_whooshs_matcher_reads(tmp_path, caplog):
+    """read_postings decodes a posting list's blocks from one read: long
+    lists (several blocks of 128, compressed), short ones (one small block,
+    stored uncompressed), and deleted documents all as the matcher gives
+    them, less the deletions filter (ranking never sees deleted docnums)."""
+    from search.ranking import read_postings
+
+    ix = WhooshIndex(tmp_path / "index")
+    ix.write(add=list(essays(700, seed=11)))
+    ix.write(remove=range(3, 700, 9))
+    view = ix.view()
+    [(reader, _offset)] = view.leaves
+    lengths = {}
+    for field, term in reader.all_terms():
+        if field in ("body", "title"):
+            word = term.decode("utf-8")
+            ids, tfs = read_postings(reader, field, word)
+            want_ids, want_tfs = _walk(reader, field, word)
+            assert [i for i in ids if not reader.is_deleted(i)] == want_ids
+            assert [t for i, t in zip(ids, tfs) if not reader.is_deleted(i)] == want_tfs
+            assert len(set(ids)) == len(ids) == len(tfs)
+            lengths[field, word] = len(ids)
+    assert max(lengths.values()) > 3 * 128 and min(lengths.values()) < 20  # many blocks and one small
+    assert [list(a) for a in read_postings(reader, "body", "不在索引里")] == [[], []]
+    assert not caplog.records  # no list fell back to the matcher
