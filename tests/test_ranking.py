@@ -98,14 +98,21 @@ def test_sets_survive_a_new_commit_and_see_its_deletions(index):
     assert after == {view.ids[d] for d in before} - {gone} | {999}
 
 
-def test_bitsets_round_trip():
+@pytest.mark.parametrize("density", [0.001, 0.05, 0.5, 1.0])
+def test_bitsets_round_trip(density):
+    """Sparse and dense sets (to_list takes a different path for each)."""
     rnd = random.Random(3)
     for size in (1, 7, 8, 9, 500, 20_000):
-        docs = sorted(rnd.sample(range(size), min(size, rnd.randint(1, 300))))
+        docs = sorted(rnd.sample(range(size), max(1, int(size * density))))
         bits = bitsets.from_iter(docs, size)
+        packed = bytearray((size + 7) // 8)
+        for d in docs:
+            packed[d >> 3] |= 1 << (d & 7)
+        assert bits == int.from_bytes(packed, "little")
         assert bitsets.to_list(bits) == docs
         assert bitsets.count(bits) == len(docs)
-        flags = [d in set(docs) for d in range(size)]
+        wanted = set(docs)
+        flags = [d in wanted for d in range(size)]
         assert bitsets.from_flags(flags) == bits
     assert bitsets.to_list(0) == [] and bitsets.from_flags([]) == 0
 
