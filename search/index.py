@@ -497,8 +497,9 @@ class ReadView:
 
 
 class SizedCache:
-    """(ids, values) array pairs by key, holding at most `limit` entries of
-    arrays in all, oldest out first; a pair longer than that is not kept."""
+    """(ids, values) array pairs by key, holding at most `limit` values in
+    all (ids may be None: values by docnum), oldest out first; a pair
+    longer than that is not kept."""
 
     def __init__(self, limit):
         self.limit = limit
@@ -510,11 +511,11 @@ class SizedCache:
         if got is None:
             got = make()
             with self._lock:
-                while self._data and self._count + len(got[0]) > self.limit:
-                    self._count -= len(self._data.pop(next(iter(self._data)))[0])
-                if key not in self._data and len(got[0]) <= self.limit:
+                while self._data and self._count + len(got[1]) > self.limit:
+                    self._count -= len(self._data.pop(next(iter(self._data)))[1])
+                if key not in self._data and len(got[1]) <= self.limit:
                     self._data[key] = got
-                    self._count += len(got[0])
+                    self._count += len(got[1])
         return got
 
 

@@ -22,7 +22,8 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_left
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add, mul
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
@@ -32,6 +33,7 @@ _INT = struct.Struct("!i")  # whoosh.system's int: a block's length
 
 B = 0.75  # Whoosh BM25F defaults
 K1 = 1.2
+DENSE_AT = (2, 3)  # a word's weights are kept dense when it is in 2/3 of the documents
 
 
 def read_postings(reader, field, word):
@@ -107,8 +109,11 @@ def _read_blocks(m):
 
 def term_weights(view, field, word):
     """(docnums, weights) of one word in one field over the whole view:
-    each posting's idf × tf × (K1 + 1) / (tf + norm), boost left out. The
-    arrays (12 bytes a posting) are cached per view by ReadView.weights."""
+    each posting's idf × tf × (K1 + 1) / (tf + norm), boost left out.
+    A word in most documents comes back dense, (None, weights by docnum,
+    0.0 where absent): no bigger than its postings, and bm25f adds it with
+    one C-level map instead of a Python loop over 20,000 postings. Cached
+    per view by ReadView.weights (12 bytes a posting, 8 a dense entry)."""
     idf = view.searcher.idf(field, word)
     norm = view.norms(field)
     ds, ws = array("I"), array("d")
@@ -119,6 +124,11 @@ def term_weights(view, field, word):
         seg_ds = [offset + i for i in ids] if offset else ids
         ds.extend(seg_ds)
         ws.extend([idf * (K1 + 1) * tf / (tf + norm[d]) for d, tf in zip(seg_ds, tfs)])
+    if len(ds) * DENSE_AT[1] >= view.size * DENSE_AT[0]:
+        dense = array("d", bytes(8 * view.size))
+        for d, w in zip(ds, ws):
+            dense[d] = w
+        return None, dense
     return ds, ws
 
 
@@ -126,16 +136,26 @@ def bm25f(view, terms, docnums):
     """Scores indexed by docnum (a list as long as the view; documents
     without any of `terms`, (field, word, boost) triples, score 0.0). Only
     the entries of `docnums` (ascending) are meaningful: postings of
-    documents outside them may add to entries nobody reads."""
-    acc = [0.0] * view.size
+    documents outside them may add to entries nobody reads. Terms are added
+    in order, each weight times its boost, so the sums equal Whoosh's."""
+    acc = None
     if not terms or not docnums:
-        return acc
+        return [0.0] * view.size
     for field, word, boost in terms:
         ds, ws = view.weights(field, word)
-        n = len(ds)
+        n = len(ws)
         if not n:
             continue
-        if len(docnums) * 16 < n:
+        if ds is None and len(docnums) * 16 >= n:  # dense, and most documents wanted
+            scaled = ws if boost == 1.0 else map(mul, ws, repeat(boost))
+            acc = list(scaled) if acc is None else list(map(add, acc, scaled))
+            continue
+        if acc is None:
+            acc = [0.0] * view.size
+        if ds is None:
+            for d in docnums:
+                acc[d] += ws[d] * boost
+        elif len(docnums) * 16 < n:
             # Few matches, long postings (a quote holding 的): look each
             # match up instead of walking 20,000 postings.
             for d in docnums:
@@ -148,4 +168,4 @@ def bm25f(view, terms, docnums):
         else:
             for d, w in zip(ds, ws):
                 acc[d] += w * boost
-    return acc
+    return acc if acc is not None else [0.0] * view.size

@@ -69,18 +69,31 @@ def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, fo
 
     `terms` may occur anywhere; `title_terms` only count in the title.
     `folded`, if given, is [fold(title), fold(p) for each paragraph] (the
-    search index holds it). Returns (count, snippets)."""
+    search index holds it). Returns (count, snippets).
+
+    Spans in the original text (fold_with_map, the costly part) are found
+    only where a snippet needs them or where two terms meet in one
+    paragraph and may merge. A paragraph holding one term just counts it:
+    occurrences of one term never overlap or merge (find_spans), so their
+    number is str.count of the folded text. A page of hits for 的 used to
+    map every paragraph of every essay, 20 ms of its 25."""
     count, snippets = 0, []
     sources = [(0, title, list(terms) + list(title_terms))]
     sources += [(i, p, list(terms)) for i, p in enumerate(paragraphs, start=1)]
     for number, text, wanted in sources:
         if not wanted:
             continue
-        spans = find_spans(text, wanted, folded[number] if folded is not None else None)
+        plain = fold(text) if folded is None else folded[number]
+        present = [term for term in wanted if term in plain]
+        if not present:
+            continue
+        if len(present) == 1 and len(snippets) >= limit:
+            count += plain.count(present[0])
+            continue
+        spans = find_spans(text, present, plain)
         count += len(spans)
         for span in spans:
             if len(snippets) >= limit:
                 break
             snippets.append(_snippet(number, text, spans, span))
     return count, snippets
-
