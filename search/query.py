@@ -72,8 +72,13 @@ def _term_bits(view, term, within, budget=None):
     A query may build a few (`budget`): character sets while more than an
     eighth of the documents remain, and the set of a two-character term
     (a common word, decided by its set alone) while more than half remain.
-    Each new query adds a few sets until its characters are all cached."""
+    Each new query adds a few sets until its characters are all cached.
+    A term that needed the substring test leaves its exact set in the
+    view's term cache (search.index.TermSetCache) for the next query."""
     text, scope = term.text, term.scope
+    known = view.term_sets.get((text, scope), within)
+    if known is not None:
+        return known
     budget = budget if budget is not None else _budget()
     chars = set(text)
     pairs = {text[i:i + 2] for i in range(len(text) - 1)}
@@ -97,7 +102,9 @@ def _term_bits(view, term, within, budget=None):
     if exact or not bits:
         return bits  # a term of one character or one pair is decided by its set
     texts = view.titles if scope == "title" else view.texts
-    return bitsets.from_iter([d for d in bitsets.to_list(bits) if text in texts[d]], view.size)
+    found = bitsets.from_iter([d for d in bitsets.to_list(bits) if text in texts[d]], view.size)
+    view.term_sets.put((text, scope), within, found)
+    return found
 
 
 def _budget():

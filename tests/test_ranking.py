@@ -85,6 +85,74 @@ def test_matching_equals_a_scan_of_live_essays_only(index, term):
         assert got == expected
 
 
+def test_tested_terms_are_reused_only_where_they_were_tested(index):
+    """A term's set from the term cache answers later queries, in any
+    context, exactly as a scan does; a set found among few candidates is not
+    used for more, and is replaced by the wider one then found."""
+    ix, live = index
+    view = ix.view()
+
+    def scan(*terms):
+        return sorted(i for i, d in live.items() if all(t in d.title + "\n" + "\n".join(d.paragraphs) for t in terms))
+
+    def ids(query):
+        return sorted(view.ids[d] for d in q.matching_docnums(view, parse_query(query)))
+
+    key = ("高质量", "all")
+    assert ids('"高质量" "乡村振兴"') == scan("高质量", "乡村振兴")
+    narrow = view.term_sets._data[key][0]
+    assert narrow != view.live_bits  # found among the essays holding 乡村振兴
+    assert ids('"高质量"') == scan("高质量")  # more candidates: tested again
+    assert view.term_sets._data[key][0] == view.live_bits
+    calls = []
+    view.titles = view.texts = _Recording(view.texts, calls)  # any substring test is seen
+    for query, terms in [('"高质量"', ["高质量"]), ('"高质量" "乡村振兴"', ["高质量", "乡村振兴"]),
+                         ('"高质量" -"天下大事"', ["高质量"])]:
+        got = ids(query)
+        want = scan(*terms)
+        if "天下大事" in query:
+            want = sorted(set(want) - set(scan("天下大事")))
+        assert got == want, query
+    assert all(term != "高质量" for term in calls)  # answered from the cache
+
+
+class _Recording(list):
+    """The view's texts, noting which term tests each document."""
+
+    def __init__(self, texts, calls):
+        super().__init__(texts)
+        self.calls = calls
+
+    def __getitem__(self, d):
+        return _Noted(super().__getitem__(d), self.calls)
+
+
+class _Noted(str):
+    def __new__(cls, text, calls):
+        obj = super().__new__(cls, text)
+        obj.calls = calls
+        return obj
+
+    def __contains__(self, term):
+        self.calls.append(term)
+        return super().__contains__(term)
+
+
+def test_term_set_cache_semantics():
+    from search.index import TermSetCache
+
+    cache = TermSetCache(2)
+    cache.put("a", 0b0110, 0b0100)
+    assert cache.get("a", 0b0010) == 0 and cache.get("a", 0b0110) == 0b0100
+    assert cache.get("a", 0b1110) is None  # document 3 was never tested
+    cache.put("a", 0b0010, 0b0000)  # narrower: the wider answer is kept
+    assert cache.get("a", 0b0100) == 0b0100
+    cache.put("b", 1, 1)
+    cache.put("c", 1, 0)
+    assert cache.get("a", 0b0100) is None  # least recently used went first
+    assert TermSetCache(0).get("a", 1) is None
+
+
 def test_sets_survive_a_new_commit_and_see_its_deletions(index):
     ix, live = index
     view = ix.view()
