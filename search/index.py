@@ -42,7 +42,7 @@ INDEX_NAME = "essays"
 WRITE_TIMEOUT = 120.0  # seconds a writer waits for the lock
 COMMIT_EVERY = 5000  # documents per commit in a bulk write
 SIDECAR_AFTER = 1000  # a write of this many documents leaves sidecar files behind (see _Segment.load)
-MAX_GRAM_SETS = 6000  # cached n-gram document sets per segment (see gram_bits)
+MAX_GRAM_SETS = 6000  # scanned character sets kept per segment (see gram_bits)
 MAX_CACHED_POSTINGS = 200_000  # decoded postings cached per segment (8 bytes each)
 MAX_CACHED_WEIGHTS = 500_000  # BM25 weights of postings cached per view (12 bytes each)
 MAX_TERM_SETS = 400  # tested terms' document sets kept per view (see TermSetCache)
@@ -332,7 +332,8 @@ class WhooshIndex:
 
 class _Segment:
     """Stored values of one immutable Whoosh segment, loaded once, plus
-    caches derived from them (field lengths, n-gram document sets)."""
+    caches derived from them (field lengths, character document sets,
+    decoded postings)."""
 
     __slots__ = ("ids", "numbers", "created", "titles", "texts", "digests", "_lengths", "_grams", "_postings",
                  "_chars")
@@ -391,11 +392,11 @@ class _Segment:
 
     def gram_bits(self, gram, scope):
         """The set (a bitset of segment docnums) of documents whose folded
-        text (scope 'all') or title (scope 'title') contains `gram`, one or
-        two characters. A character with a file of character sets is read
-        from it each time (a few microseconds, and nothing kept); any other
-        set is built by one scan on first use and kept: queries reuse a
-        limited set of character pairs, and a set costs one bit per document."""
+        text (scope 'all') or title (scope 'title') contains `gram` (search.query
+        asks for single characters). A character with a file of character
+        sets is read from it each time (a few microseconds, and nothing
+        kept); any other set is built by one scan on first use and kept
+        (one bit per document), oldest out first past MAX_GRAM_SETS."""
         key = (gram, scope)
         bits = self._grams.get(key)
         if bits is not None:
@@ -491,7 +492,7 @@ class ReadView:
 
     def gram_bits(self, gram, scope="all"):
         """Live documents (a bitset) whose folded text, or title for scope
-        'title', contains `gram` (one or two characters)."""
+        'title', contains `gram` (see _Segment.gram_bits)."""
         bits = 0
         for seg, _reader, offset in self.parts:
             bits |= seg.gram_bits(gram, scope) << offset

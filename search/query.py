@@ -1,9 +1,10 @@
 """Run a parsed query against the index and return plain result objects.
 
 Matching is literal: a term matches an essay when its folded text occurs in
-the folded title or in one folded paragraph. Cached per-character and
-per-pair document sets narrow the candidates and a substring test decides,
-so the answer is exactly what a brute-force scan gives. Ranking is BM25F over
+the folded title or in one folded paragraph. Per-character document sets
+narrow the candidates and a substring test decides, so the answer is
+exactly what a brute-force scan gives; a tested term's set is kept for the
+queries that follow (search.index.TermSetCache). Ranking is BM25F over
 jieba words, title weighted, as Whoosh scores it (search.ranking); essays
 that contain the whole unquoted query as one phrase come first.
 """
@@ -54,39 +55,38 @@ class SearchResult:
         return max(1, -(-self.count // self.per_page))
 
 
-# Per query, how many character sets and character-pair sets may be built
-# (see _term_bits).
-BUILD_CHARS, BUILD_PAIRS = 3, 1
+# Per query, how many character sets may be built by a scan (see _term_bits).
+BUILD_CHARS = 3
 
 
 def _term_bits(view, term, within, budget=None):
     """The documents of `within` (a bitset) whose folded text, or title,
-    contains the term. Cached sets of the term's characters and character
-    pairs narrow the candidates; a substring test on each survivor decides.
+    contains the term: the term's own set if the view's term cache
+    (search.index.TermSetCache) knows it for these documents; else the sets
+    of its characters narrow the candidates and a substring test on each
+    survivor decides, and the answer goes into the term cache.
 
     Character sets are read from each segment's file of them (see
-    search.charfile) at no real cost. Any other set not built yet costs a
-    scan of every document (at 20,000 essays about 30 ms for a pair, 20 ms
-    for a character of a segment without the file, while testing every
-    candidate costs 10–15 ms), so building one pays only for later queries.
-    A query may build a few (`budget`): character sets while more than an
-    eighth of the documents remain, and the set of a two-character term
-    (a common word, decided by its set alone) while more than half remain.
-    Each new query adds a few sets until its characters are all cached.
-    A term that needed the substring test leaves its exact set in the
-    view's term cache (search.index.TermSetCache) for the next query."""
+    search.charfile) at no real cost. A set without a file (title scope, or
+    an index from before the files) costs a scan of every document on first
+    use (at 20,000 essays about 20 ms) and is kept, so a query builds a few
+    (`budget`), and only while more than an eighth of the documents remain.
+    Sets of character pairs are not built: testing the candidates of one
+    term (10–15 ms at 20,000 essays for a common word) costs less than
+    scanning every document for a pair (30 ms), and the term cache keeps
+    the tested term's set anyway."""
     text, scope = term.text, term.scope
     known = view.term_sets.get((text, scope), within)
     if known is not None:
         return known
     budget = budget if budget is not None else _budget()
-    chars = set(text)
-    pairs = {text[i:i + 2] for i in range(len(text) - 1)}
     bits = within
     exact = False
-    for gram in [g for g in chars | pairs if view.has_gram_bits(g, scope)]:
-        bits &= view.gram_bits(gram, scope)
-        exact = exact or gram == text
+    chars = set(text)
+    for ch in chars:
+        if view.has_gram_bits(ch, scope):
+            bits &= view.gram_bits(ch, scope)
+            exact = ch == text
     for ch in chars:
         if exact or not bits or budget["chars"] <= 0 or bitsets.count(bits) * 8 < view.size:
             break
@@ -94,13 +94,8 @@ def _term_bits(view, term, within, budget=None):
             budget["chars"] -= 1
             bits &= view.gram_bits(ch, scope)
             exact = ch == text
-    if (not exact and bits and len(text) == 2 and budget["pairs"] > 0
-            and bitsets.count(bits) * 2 >= view.size):
-        budget["pairs"] -= 1
-        bits &= view.gram_bits(text, scope)
-        exact = True
     if exact or not bits:
-        return bits  # a term of one character or one pair is decided by its set
+        return bits  # a term of one character is decided by its set
     texts = view.titles if scope == "title" else view.texts
     found = bitsets.from_iter([d for d in bitsets.to_list(bits) if text in texts[d]], view.size)
     view.term_sets.put((text, scope), within, found)
@@ -108,7 +103,7 @@ def _term_bits(view, term, within, budget=None):
 
 
 def _budget():
-    return {"chars": BUILD_CHARS, "pairs": BUILD_PAIRS}
+    return {"chars": BUILD_CHARS}
 
 
 def matching_bits(view, parsed, budget=None):

@@ -21,11 +21,12 @@ import pickle
 import struct
 import zlib
 from array import array
+from collections import deque
 from bisect import bisect_left
 from itertools import accumulate, repeat
 from operator import add, mul
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.matching.wrappers import FilterMatcher
 
 log = logging.getLogger(__name__)
@@ -41,19 +42,18 @@ def read_postings(reader, field, word):
     documents included (a matched set never holds them)."""
     ids, tfs = array("I"), array("I")
     try:
-        m = reader.postings(field, word)
+        info = reader.term_info(field, word)
     except Exception:  # whoosh raises TermNotFound (a KeyError) for an absent term
         return ids, tfs
-    if isinstance(m, FilterMatcher):  # the deletions filter: not needed here
-        m = m.child
-    if isinstance(m, W3LeafMatcher):
+    postfile = getattr(getattr(reader, "_terms", None), "_postfile", None)
+    if postfile is not None and not info.is_inlined():
         try:
-            return _read_blocks(m)
+            return _read_blocks(postfile, *info.extent())
         except Exception:  # not the layout _read_blocks knows: the matcher reads it
             log.warning("reading postings of %r through Whoosh's matcher", word, exc_info=True)
-            m = reader.postings(field, word)
-            if isinstance(m, FilterMatcher):
-                m = m.child
+    m = reader.postings(field, word)
+    if isinstance(m, FilterMatcher):  # the deletions filter: not needed here
+        m = m.child
     if hasattr(m, "_next_block"):  # a block list: decode whole blocks
         while m.is_active():
             m._read_ids()
@@ -69,34 +69,34 @@ def read_postings(reader, field, word):
     return ids, tfs
 
 
-def _read_blocks(m):
-    """Every block of a W3LeafMatcher's posting list from one read of its
-    extent, decoded as W3LeafMatcher._goto and _read_data do: a 4-byte
-    signed length (negative for the last block), a pickled info tuple, then
-    the block's pickled (ids, weights, values), zlib-compressed if the info
-    says so. Whoosh's matcher reads the same through a file object, and
-    pickle asks that file for a few bytes at a time, about 20 reads a block:
-    most of a first query's time at 20,000 essays."""
-    length = m._length
+def _read_blocks(postfile, offset, length):
+    """Every block of a posting list from one read of its extent in the
+    segment's postings file, decoded as Whoosh's W3LeafMatcher._goto and
+    _read_data do: a 4-byte signed length (negative for the last block), a
+    pickled info tuple, then the block's pickled (ids as gaps, weights,
+    values), zlib-compressed if the info says so. Whoosh's matcher reads the
+    same through a file object, and pickle asks that file for a few bytes at
+    a time, about 20 reads a block: most of a first query's time at 20,000
+    essays."""
     if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves unpack_int's tuple
         (length,) = length
-    raw = m._postfile.get(m._startoffset, length)
+    raw = postfile.get(offset, length)
     if raw[:4] != WHOOSH3_HEADER_MAGIC:
         raise ValueError("not a Whoosh 3 posting list")
     buf = io.BytesIO(raw)
     ids, tfs = array("I"), array("I")
     pos, last = 4, False
     while not last:
-        (length,) = _INT.unpack_from(raw, pos)
-        last = length < 0
-        end = pos + _INT.size + abs(length)
+        (size,) = _INT.unpack_from(raw, pos)
+        last = size < 0
+        end = pos + _INT.size + abs(size)
         buf.seek(pos + _INT.size)
         count, _maxid, _maxweight, compression, _mnlen, _mxlen = pickle.load(buf)
         data = raw[buf.tell():end]
-        block_ids, weights, _values = pickle.loads(zlib.decompress(data) if compression else data)
-        if len(block_ids) != count:
+        gaps, weights, _values = pickle.loads(zlib.decompress(data) if compression else data)
+        if len(gaps) != count:
             raise ValueError("block length mismatch")
-        ids.extend(block_ids if m._byteids else accumulate(block_ids))  # stored as gaps
+        ids.extend(accumulate(gaps))  # each block's gaps start from 0
         if weights is None:
             tfs.extend([1] * count)
         elif isinstance(weights, float):
@@ -126,8 +126,7 @@ def term_weights(view, field, word):
         ws.extend([idf * (K1 + 1) * tf / (tf + norm[d]) for d, tf in zip(seg_ds, tfs)])
     if len(ds) * DENSE_AT[1] >= view.size * DENSE_AT[0]:
         dense = array("d", bytes(8 * view.size))
-        for d, w in zip(ds, ws):
-            dense[d] = w
+        deque(map(dense.__setitem__, ds, ws), maxlen=0)  # dense[d] = w, in C
         return None, dense
     return ds, ws
 
