@@ -10,6 +10,12 @@ from django.urls import reverse
 ORDERING = (F("number").asc(nulls_last=True), "id")
 
 
+def search_digest(number, title, paragraphs):
+    """Essay.search_digest of these values (for rows read without a model)."""
+    payload = json.dumps([number, title, list(paragraphs or [])], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
 class EssayQuerySet(models.QuerySet):
     def in_order(self):
         return self.order_by(*ORDERING)
@@ -53,8 +59,7 @@ class Essay(models.Model):
     def search_digest(self):
         """A hash of everything the search index holds for this essay, so a
         stale index entry can be told from a current one."""
-        payload = json.dumps([self.number, self.title, list(self.paragraphs or [])], ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return search_digest(self.number, self.title, self.paragraphs)
 
     def _neighbour(self, after):
         """The next or previous essay in list order (number, NULLs last, then

@@ -87,16 +87,20 @@ def search(text, sort="relevance", page=1, per_page=20):
     keys = {hit.id: (hit.id, terms, title_terms) for hit in result.hits}
     shown = {hit.id: view.hits.get(keys[hit.id]) for hit in result.hits}
     missing = [i for i, got in shown.items() if got is None]
-    essays = Essay.objects.in_bulk(missing) if missing else {}
+    # Plain rows, not models: a page's 20 essays cost a third less to read.
+    rows = {pk: rest for pk, *rest in Essay.objects.filter(pk__in=missing).values_list(
+        "pk", "number", "title", "paragraphs")} if missing else {}
+    url_of = _essay_urls()
     kept = []
     for hit in result.hits:
         got = shown[hit.id]
         if got is None:
-            essay = essays.get(hit.id)
-            if essay is None:  # deleted since the index was read
+            row = rows.get(hit.id)
+            if row is None:  # deleted since the index was read
                 continue
-            got = (essay.title, essay.get_absolute_url(),
-                   *occurrences(essay.title, essay.paragraphs, terms, title_terms, folded=_folded(view, essay)))
+            number, title, paragraphs = row
+            folded = _folded(view, hit.id, number, title, paragraphs)
+            got = (title, url_of(hit.id), *occurrences(title, paragraphs, terms, title_terms, folded=folded))
             view.hits.put(keys[hit.id], got)
         hit.title, hit.url, hit.occurrences, hit.snippets = got
         hit.more = max(0, hit.occurrences - len(hit.snippets))
@@ -105,14 +109,26 @@ def search(text, sort="relevance", page=1, per_page=20):
     return result
 
 
-def _folded(view, essay):
+def _essay_urls():
+    """pk -> Essay.get_absolute_url() for that pk, from one reverse() (each
+    costs some 60 µs, and a page has up to a hundred hits)."""
+    from django.urls import reverse
+
+    probe = "2147483647"
+    head, _probe, tail = reverse("essays:detail", args=[int(probe)]).rpartition(probe)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def _folded(view, pk, number, title, paragraphs):
     """The index's folded title and paragraphs of this essay, if the index
     holds this very version of it (else None: snippets fold afresh)."""
-    d = view.docnum_of.get(essay.pk)
-    if d is None or view.digests[d] != essay.search_digest():
+    from essays.models import search_digest
+
+    d = view.docnum_of.get(pk)
+    if d is None or view.digests[d] != search_digest(number, title, paragraphs):
         return None
     parts = view.texts[d].split("\n")
-    return parts if len(parts) == len(essay.paragraphs or ()) + 1 else None
+    return parts if len(parts) == len(paragraphs or ()) + 1 else None
 
 
 def preload():

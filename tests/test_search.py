@@ -187,6 +187,18 @@ def test_whoosh_syntax_characters_are_plain_text(query, expected):
     assert set(titles(query)) == expected
 
 
+def test_hits_carry_title_link_and_stale_index_copies_are_not_trusted():
+    rows = add((7, "链接一", ["落实第一段。", "第二段。"]), (None, "链接二", [FILLER, "落实第二段。"]))
+    # Changed in the database behind the index's back: occurrences and
+    # snippets come from the row, folded afresh, not from the index's copy.
+    Essay.objects.filter(pk=rows[0].pk).update(paragraphs=["落实第一段。", "第二段也落实。"])
+    hits = {h.id: h for h in service.search("落实").hits}
+    assert {(h.id, h.title, h.url) for h in hits.values()} == {(e.pk, e.title, e.get_absolute_url()) for e in rows}
+    assert hits[rows[0].pk].occurrences == 2
+    assert [s.text for s in hits[rows[0].pk].snippets] == ["落实第一段。", "第二段也落实。"]
+    assert (hits[rows[1].pk].occurrences, hits[rows[1].pk].snippets[0].text) == (1, "落实第二段。")
+
+
 # -- snippets, occurrences, highlights ------------------------------------------
 
 def test_highlights_point_at_the_matched_text_including_punctuation():
