@@ -29,10 +29,16 @@ def pre_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Load the index's reading view before the first request arrives."""
+    """Load the index's reading view before the first request arrives, then
+    freeze it too: its lists and dicts live as long as the worker, and
+    every full collection would walk them again (about a sixth of a
+    search's time at 20,000 essays)."""
+    import gc
+
     try:
         from search import service
 
         service.warm_up()
     except Exception:  # a missing index is reported per request, clearly
         worker.log.exception("search warm-up failed")
+    gc.freeze()
