@@ -382,6 +382,10 @@ class _Segment:
 
         return self._postings.get_or_make((field, word), lambda: read_postings(reader, field, word))
 
+    def cached_postings(self, field, word):
+        """postings() of the word if already decoded, else None."""
+        return self._postings.get((field, word))
+
     def _from_file(self, gram, scope):
         return self._chars is not None and scope == "all" and len(gram) == 1
 
@@ -478,6 +482,10 @@ class ReadView:
 
         return self._weights.get_or_make((field, word), lambda: term_weights(self, field, word))
 
+    def cached_weights(self, field, word):
+        """weights() of the word if this view has them, else None."""
+        return self._weights.get((field, word))
+
     def order(self, sort, key):
         """Live docnums sorted by `key`, a sort that does not depend on the
         query (search.query._order names it `sort`), computed once per view."""
@@ -508,6 +516,9 @@ class SizedCache:
         self.limit = limit
         self._data, self._count = {}, 0
         self._lock = threading.Lock()
+
+    def get(self, key):
+        return self._data.get(key)
 
     def get_or_make(self, key, make):
         got = self._data.get(key)

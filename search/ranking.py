@@ -12,8 +12,10 @@ with Whoosh's own idf (over all documents, deleted ones included), its
 average field length and its byte-quantised per-document field lengths, so
 the scores equal `searcher.search(Or(terms))` scores (tests/test_ranking.py
 compares them). Postings are decoded once per segment into compact arrays
-(search.index._Segment.postings); the per-document length normaliser is
-computed once per ReadView.
+(search.index._Segment.postings) and weighed once per ReadView, except
+for a query matching few documents, which weighs just those
+(few_weights); the per-document length normaliser is computed once per
+ReadView.
 """
 import io
 import logging
@@ -22,7 +24,7 @@ import struct
 import zlib
 from array import array
 from collections import deque
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import accumulate, repeat
 from operator import add, mul
 
@@ -35,11 +37,15 @@ _INT = struct.Struct("!i")  # whoosh.system's int: a block's length
 B = 0.75  # Whoosh BM25F defaults
 K1 = 1.2
 DENSE_AT = (2, 3)  # a word's weights are kept dense when it is in 2/3 of the documents
+FEW_AT = 16  # under 1/16 of the documents matched: weigh those alone (few_weights)
 
 
-def read_postings(reader, field, word):
+def read_postings(reader, field, word, wanted=None):
     """(ids, term frequencies) of a word in one segment, as arrays; deleted
-    documents included (a matched set never holds them)."""
+    documents included (a matched set never holds them). With `wanted`
+    (ascending segment docnums), only the blocks whose range of ids could
+    hold one of them are decoded: what comes back then covers those ids
+    and perhaps others."""
     ids, tfs = array("I"), array("I")
     try:
         info = reader.term_info(field, word)
@@ -48,7 +54,7 @@ def read_postings(reader, field, word):
     postfile = getattr(getattr(reader, "_terms", None), "_postfile", None)
     if postfile is not None and not info.is_inlined():
         try:
-            return _read_blocks(postfile, *info.extent())
+            return _read_blocks(postfile, *info.extent(), wanted)
         except Exception:  # not the layout _read_blocks knows: the matcher reads it
             log.warning("reading postings of %r through Whoosh's matcher", word, exc_info=True)
     m = reader.postings(field, word)
@@ -69,7 +75,7 @@ def read_postings(reader, field, word):
     return ids, tfs
 
 
-def _read_blocks(postfile, offset, length):
+def _read_blocks(postfile, offset, length, wanted=None):
     """Every block of a posting list from one read of its extent in the
     segment's postings file, decoded as Whoosh's W3LeafMatcher._goto and
     _read_data do: a 4-byte signed length (negative for the last block), a
@@ -77,7 +83,8 @@ def _read_blocks(postfile, offset, length):
     values), zlib-compressed if the info says so. Whoosh's matcher reads the
     same through a file object, and pickle asks that file for a few bytes at
     a time, about 20 reads a block: most of a first query's time at 20,000
-    essays."""
+    essays. A block's info holds its last id, so with `wanted` a block
+    none of them can be in is skipped without being decompressed."""
     if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves unpack_int's tuple
         (length,) = length
     raw = postfile.get(offset, length)
@@ -85,13 +92,19 @@ def _read_blocks(postfile, offset, length):
         raise ValueError("not a Whoosh 3 posting list")
     buf = io.BytesIO(raw)
     ids, tfs = array("I"), array("I")
-    pos, last = 4, False
+    pos, last, previous_max = 4, False, -1
     while not last:
         (size,) = _INT.unpack_from(raw, pos)
         last = size < 0
         end = pos + _INT.size + abs(size)
         buf.seek(pos + _INT.size)
-        count, _maxid, _maxweight, compression, _mnlen, _mxlen = pickle.load(buf)
+        count, maxid, _maxweight, compression, _mnlen, _mxlen = pickle.load(buf)
+        if wanted is not None:
+            i = bisect_right(wanted, previous_max)
+            previous_max = maxid
+            if i == len(wanted) or wanted[i] > maxid:  # no wanted id in (previous max, max]
+                pos = end
+                continue
         data = raw[buf.tell():end]
         gaps, weights, _values = pickle.loads(zlib.decompress(data) if compression else data)
         if len(gaps) != count:
@@ -131,6 +144,32 @@ def term_weights(view, field, word):
     return ds, ws
 
 
+def few_weights(view, field, word, docnums):
+    """[(docnum, weight)] of the `docnums` (ascending) holding the word,
+    weights as term_weights gives them, computed for these documents only:
+    a quote matching three essays need not weigh 20,000 postings of 是 on
+    its first search. Decoded postings a segment keeps are used; otherwise
+    only the blocks that may hold these documents are decoded, and nothing
+    is kept."""
+    idf = view.searcher.idf(field, word)
+    norm = view.norms(field)
+    out = []
+    for seg, reader, offset in view.parts:
+        lo = bisect_left(docnums, offset)
+        hi = bisect_left(docnums, offset + reader.doc_count_all())
+        if lo == hi:
+            continue
+        wanted = [d - offset for d in docnums[lo:hi]]
+        ids, tfs = seg.cached_postings(field, word) or read_postings(reader, field, word, wanted)
+        n = len(ids)
+        for d in wanted:
+            i = bisect_left(ids, d)
+            if i < n and ids[i] == d:
+                tf = tfs[i]
+                out.append((offset + d, idf * (K1 + 1) * tf / (tf + norm[offset + d])))
+    return out
+
+
 def bm25f(view, terms, docnums):
     """Scores indexed by docnum (a list as long as the view; documents
     without any of `terms`, (field, word, boost) triples, score 0.0). Only
@@ -140,8 +179,16 @@ def bm25f(view, terms, docnums):
     acc = None
     if not terms or not docnums:
         return [0.0] * view.size
+    few = len(docnums) * FEW_AT < view.size
     for field, word, boost in terms:
-        ds, ws = view.weights(field, word)
+        got = view.cached_weights(field, word) if few else view.weights(field, word)
+        if got is None:  # few matches, weights not at hand: weigh those alone
+            if acc is None:
+                acc = [0.0] * view.size
+            for d, w in few_weights(view, field, word, docnums):
+                acc[d] += w * boost
+            continue
+        ds, ws = got
         n = len(ws)
         if not n:
             continue

@@ -256,3 +256,31 @@ def test_block_decoder_reads_what_whooshs_matcher_reads(tmp_path, caplog):
     assert max(lengths.values()) > 3 * 128 and min(lengths.values()) < 20  # many blocks and one small
     assert [list(a) for a in read_postings(reader, "body", "不在索引里")] == [[], []]
     assert not caplog.records  # no list fell back to the matcher
+
+
+def test_few_matches_are_weighed_from_the_blocks_that_hold_them(tmp_path):
+    """few_weights (a query matching few essays, weights not cached) gives
+    exactly term_weights' values for those essays, decoding only the blocks
+    whose id range can hold them."""
+    from search import ranking
+
+    ix = WhooshIndex(tmp_path / "index")
+    ix.write(add=list(essays(700, seed=5)))
+    ix.write(add=list(essays(750, seed=6))[700:])  # a second segment
+    view = ix.view()
+    fresh = WhooshIndex(tmp_path / "index").view()  # decodes nothing but what few_weights asks
+    rnd = random.Random(2)
+    for field, word in [("body", "的"), ("body", "发展"), ("title", "人民"), ("body", "乡村振兴")]:
+        ds, ws = ranking.term_weights(fresh, field, word)
+        full = dict(enumerate(ws)) if ds is None else dict(zip(ds, ws))
+        full = {d: w for d, w in full.items() if w}
+        for _ in range(20):
+            docnums = sorted(rnd.sample(range(view.size), rnd.randint(1, 12)))
+            got = ranking.few_weights(view, field, word, docnums)
+            assert got == [(d, full[d]) for d in docnums if d in full]
+            assert all(seg.cached_postings(field, word) is None for seg, _r, _o in view.parts)
+    reader = view.parts[0][1]
+    whole = ranking.read_postings(reader, "body", "的")
+    part = ranking.read_postings(reader, "body", "的", wanted=[3, 4])
+    assert 3 in part[0] and len(part[0]) <= 128 < len(whole[0])
+    assert part[1][list(part[0]).index(3)] == whole[1][list(whole[0]).index(3)]
