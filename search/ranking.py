@@ -38,6 +38,7 @@ B = 0.75  # Whoosh BM25F defaults
 K1 = 1.2
 DENSE_AT = (2, 3)  # a word's weights are kept dense when it is in 2/3 of the documents
 FEW_AT = 16  # under 1/16 of the documents matched: weigh those alone (few_weights)
+FEW_BLOCKS = 16  # at most this many of a segment's documents: decode only their blocks
 
 
 def read_postings(reader, field, word, wanted=None):
@@ -148,9 +149,10 @@ def few_weights(view, field, word, docnums):
     """[(docnum, weight)] of the `docnums` (ascending) holding the word,
     weights as term_weights gives them, computed for these documents only:
     a quote matching three essays need not weigh 20,000 postings of 是 on
-    its first search. Decoded postings a segment keeps are used; otherwise
-    only the blocks that may hold these documents are decoded, and nothing
-    is kept."""
+    its first search. Decoded postings a segment keeps are used; otherwise,
+    for a handful of documents, only the blocks that may hold them are
+    decoded and nothing is kept, and for more the whole list is decoded
+    once and kept by the segment (they would touch most blocks anyway)."""
     idf = view.searcher.idf(field, word)
     norm = view.norms(field)
     out = []
@@ -160,7 +162,13 @@ def few_weights(view, field, word, docnums):
         if lo == hi:
             continue
         wanted = [d - offset for d in docnums[lo:hi]]
-        ids, tfs = seg.cached_postings(field, word) or read_postings(reader, field, word, wanted)
+        got = seg.cached_postings(field, word)
+        if got is None:
+            # A handful of documents: decode their blocks alone, keep nothing.
+            # More, and they touch most blocks: decode all, once (kept).
+            got = (read_postings(reader, field, word, wanted) if len(wanted) <= FEW_BLOCKS
+                   else seg.postings(reader, field, word))
+        ids, tfs = got
         n = len(ids)
         for d in wanted:
             i = bisect_left(ids, d)
