@@ -1,29 +1,35 @@
-"""Per-segment files of character document sets: for every character of a
-segment's folded texts, the set of its documents as a fixed-size bitset.
+"""Per-segment files of document sets: for every character of a segment's
+folded texts, and for the segment's most frequent words, the set of the
+documents holding it, as a fixed-size bitset.
 
 Without them, the first query to use a character scans every document of
-the segment for it (at 20,000 essays about 22 ms a character), and each
-server worker does so on its own. With them, a character's set is one read
-of (documents / 8) bytes. Only the sets a process asks for are read and
-kept (search.index._Segment.gram_bits), so memory does not grow; the file
-itself is written once, beside the segment's sidecar, and named like the
-segment's files so that Whoosh deletes it with the segment.
+the segment for it (at 20,000 essays about 22 ms a character), and a
+common word's first query tests every candidate for it (10–15 ms), each
+server worker on its own. With them, a set is one read of (documents / 8)
+bytes. Only the sets a process asks for are read, and none is kept
+(search.index._Segment.gram_bits), so memory does not grow; the file is
+written once, beside the segment's sidecar, and named like the segment's
+files so that Whoosh deletes it with the segment.
 
-Layout: 8 bytes (little-endian length of the header), the header
-(marshal: version, document count, every character in one string), then
-one bitset of ceil(documents / 8) bytes per character, in header order.
+Layout: 8 bytes (little-endian length of the header), the header (marshal:
+version, document count, every character in one string, and from version 2
+the list of words), then one bitset of ceil(documents / 8) bytes per
+character, in header order, then one per word.
 """
 import marshal
 import os
 
 from . import bitsets
 
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)  # version 1: characters only
 
 
-def write(path, texts):
+def write(path, texts, words=()):
     """Write the character sets of `texts` (a segment's folded texts, by
-    document number) to `path` atomically; OSError on failure."""
+    document number) and the exact sets of `words` (each of two characters
+    or more: the documents whose text contains it) to `path` atomically;
+    OSError on failure."""
     n = len(texts)
     docs = {}
     for d, text in enumerate(texts):
@@ -34,16 +40,30 @@ def write(path, texts):
             else:
                 got.append(d)
     keys = "".join(sorted(docs))
+    char_bits = {ch: bitsets.from_iter(docs[ch], n) for ch in keys}
+    words = [w for w in dict.fromkeys(words) if len(w) > 1]
+    word_bits = [_word_bits(word, texts, char_bits) for word in words]
     width = (n + 7) // 8
-    header = marshal.dumps((VERSION, n, keys))
+    header = marshal.dumps((VERSION, n, keys, words))
 
     def contents(fh):
         fh.write(len(header).to_bytes(8, "little"))
         fh.write(header)
-        for ch in keys:
-            fh.write(bitsets.from_iter(docs[ch], n).to_bytes(width, "little"))
+        for bits in [char_bits[ch] for ch in keys] + word_bits:
+            fh.write(bits.to_bytes(width, "little"))
 
     write_atomically(path, contents)
+
+
+def _word_bits(word, texts, char_bits):
+    """The documents whose text contains `word`: its characters' sets give
+    the candidates, a substring test decides (as search.query does)."""
+    candidates = -1
+    for ch in set(word):
+        candidates &= char_bits.get(ch, 0)
+    if not candidates:
+        return 0
+    return bitsets.from_iter([d for d in bitsets.to_list(candidates) if word in texts[d]], len(texts))
 
 
 def write_atomically(path, contents):
@@ -64,12 +84,13 @@ def write_atomically(path, contents):
 
 
 class CharTable:
-    """The characters of one file and where their sets are."""
+    """The characters and words of one file and where their sets are."""
 
-    __slots__ = ("path", "keys", "width", "start")
+    __slots__ = ("path", "keys", "words", "width", "start")
 
-    def __init__(self, path, keys, width, start):
+    def __init__(self, path, keys, words, width, start):
         self.path, self.keys, self.width, self.start = path, keys, width, start
+        self.words = {w: len(keys) + i for i, w in enumerate(words)}  # word -> slot
 
     @classmethod
     def open(cls, path, n):
@@ -78,18 +99,32 @@ class CharTable:
         try:
             with open(path, "rb") as fh:
                 size = int.from_bytes(fh.read(8), "little")
-                version, count, keys = marshal.loads(fh.read(size))
-        except (OSError, ValueError, EOFError, TypeError):
+                header = marshal.loads(fh.read(size))
+            version, count, keys = header[:3]
+            words = header[3] if version >= 2 else []
+        except (OSError, ValueError, EOFError, TypeError, IndexError):
             return None
-        if version != VERSION or count != n or not isinstance(keys, str):
+        if version not in READABLE or count != n or not isinstance(keys, str) or not isinstance(words, list):
             return None
-        return cls(path, keys, (n + 7) // 8, 8 + size)
+        return cls(path, keys, words, (n + 7) // 8, 8 + size)
 
-    def bits(self, ch):
-        """The documents containing the character `ch` (a bitset)."""
-        i = self.keys.find(ch)
-        if i < 0 or len(ch) != 1:
-            return 0
+    def has(self, key):
+        """Whether bits(key) answers for `key`: any single character (the
+        file holds every character of the segment: one it lacks is in no
+        document), or one of the file's words."""
+        return len(key) == 1 or key in self.words
+
+    def bits(self, key):
+        """The documents containing `key`, a character or one of the
+        file's words (a bitset)."""
+        if len(key) == 1:
+            i = self.keys.find(key)
+            if i < 0:
+                return 0
+        else:
+            i = self.words.get(key)
+            if i is None:
+                raise KeyError(key)
         with open(self.path, "rb") as fh:
             fh.seek(self.start + i * self.width)
             data = fh.read(self.width)

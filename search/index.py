@@ -250,6 +250,7 @@ class WhooshIndex:
         docs = iter(add)
         remove = [str(i) for i in remove]
         first, written, known = True, 0, None
+        frequent = {}  # segment id -> its most frequent words (search.writer)
         while True:
             writer = CompactSegmentWriter(ix, timeout=WRITE_TIMEOUT, delay=0.05)
             count, more = 0, False
@@ -280,23 +281,26 @@ class WhooshIndex:
                 writer.commit(mergetype=writing.CLEAR)
             else:
                 writer.commit(mergetype=writing.NO_MERGE if more else writing.MERGE_SMALL)
+            frequent[writer.newsegment.segment_id()] = writer.frequent_words
             first = False
             written += count
             if not more:
                 break
         if clear or written >= SIDECAR_AFTER:
-            self._write_sidecars(ix)
+            self._write_sidecars(ix, frequent)
 
-    def _write_sidecars(self, ix):
+    def _write_sidecars(self, ix, frequent=None):
         """After a bulk write: the sidecar files of the new segments, so that
-        the next server process starts without unpickling every document."""
+        the next server process starts without unpickling every document,
+        with the sets of each new segment's `frequent` words."""
+        frequent = frequent or {}
         try:
             with ix.reader() as reader:
                 for leaf, _offset in reader.leaf_readers():
                     path = _sidecar_path(leaf, str(self.path))
                     chars = _sidecar_path(leaf, str(self.path), ".chars")
                     if path is not None and not (os.path.exists(path) and os.path.exists(chars)):
-                        _write_sidecar(path, _stored_values(leaf))
+                        _write_sidecar(path, _stored_values(leaf), frequent.get(_segment_key(leaf), ()))
         except Exception:  # an optimisation only: readers rebuild what is missing
             log.warning("could not write the search sidecar files", exc_info=True)
 
@@ -387,11 +391,11 @@ class _Segment:
         return self._postings.get((field, word))
 
     def _from_file(self, gram, scope):
-        return self._chars is not None and scope == "all" and len(gram) == 1
+        return self._chars is not None and scope == "all" and self._chars.has(gram)
 
     def has_gram(self, gram, scope):
         """Whether gram_bits(gram, scope) costs no scan: built, or a
-        character with a file of character sets."""
+        character or frequent word with a set in the segment's file."""
         return (gram, scope) in self._grams or self._from_file(gram, scope)
 
     def gram_bits(self, gram, scope):
@@ -645,14 +649,14 @@ def _sidecar_path(reader, directory, ext=".fold"):
     return os.path.join(directory, seg.make_filename(ext))
 
 
-def _write_sidecar(path, values):
+def _write_sidecar(path, values, words=()):
     """Write atomically (a dot-file, which Whoosh's cleanup skips, renamed
     into place); a read-only index directory just means no sidecar. The
     texts go as one UTF-16 string joined by NUL, which folding removes from
     any text: decoding that is several times faster than 20,000 strings."""
     ids, numbers, created, _titles, texts, digests = values
     try:
-        charfile.write(path[:-len(".fold")] + ".chars", texts)
+        charfile.write(path[:-len(".fold")] + ".chars", texts, words)
     except OSError:
         pass  # searches scan for characters instead
     blob = "\0".join(texts).encode("utf-16-le")

@@ -61,7 +61,8 @@ BUILD_CHARS = 3
 
 def _term_bits(view, term, within, budget=None):
     """The documents of `within` (a bitset) whose folded text, or title,
-    contains the term: the term's own set if the view's term cache
+    contains the term: the term's own set if every segment's file holds it
+    (its most frequent words, see search.charfile) or the view's term cache
     (search.index.TermSetCache) knows it for these documents; else the sets
     of its characters narrow the candidates and a substring test on each
     survivor decides, and the answer goes into the term cache.
@@ -76,6 +77,8 @@ def _term_bits(view, term, within, budget=None):
     scanning every document for a pair (30 ms), and the term cache keeps
     the tested term's set anyway."""
     text, scope = term.text, term.scope
+    if len(text) > 1 and view.has_gram_bits(text, scope):  # a frequent word with its set on file
+        return within & view.gram_bits(text, scope)
     known = view.term_sets.get((text, scope), within)
     if known is not None:
         return known

@@ -59,13 +59,17 @@ _PAIR = (1 << _SHIFT) - 1
 
 class CompactSegmentWriter(writing.SegmentWriter):
     """Whoosh's SegmentWriter with a TermPool and block-wise posting output.
-    Takes the same arguments as `ix.writer()` (single process)."""
+    Takes the same arguments as `ix.writer()` (single process). After the
+    commit, `frequent_words` holds the segment's most frequent words of at
+    least two characters (see frequent_words)."""
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
         self.pool = TermPool()
+        self.frequent_words = []
 
     def _flush_segment(self):
+        self.frequent_words = frequent_words(self.pool, "body", self.docnum)
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
         try:
@@ -74,6 +78,30 @@ class CompactSegmentWriter(writing.SegmentWriter):
             self.fieldwriter.close()
             if lengths is not None:
                 lengths.close()
+
+
+FREQUENT_WORDS = 256
+
+
+def frequent_words(pool, fieldname, doccount, k=None):
+    """The k (FREQUENT_WORDS) words of at least two characters in the most
+    documents of `fieldname`, and in at least 1% of the `doccount`, most
+    frequent first: the pool knows each word's document count (its number
+    of postings) for free, and these are the words whose exact document
+    sets search.charfile stores with the segment."""
+    k = FREQUENT_WORDS if k is None else k
+    least = max(2, doccount // 100)
+    counts = [(len(postings), btext) for (field, btext), postings in pool.terms.items()
+              if field == fieldname and len(btext) > 1 and len(postings) >= least]
+    counts.sort(key=lambda c: (-c[0], c[1]))
+    words = []
+    for _count, btext in counts:
+        word = btext.decode("utf-8")
+        if len(word) > 1:
+            words.append(word)
+            if len(words) == k:
+                break
+    return words
 
 
 def _field_lengths(lengths, fieldname, doccount):

@@ -131,3 +131,76 @@ def test_field_lengths_read_in_one_block_equal_whooshs(bulk):
             reader.doc_field_length = None
             assert index_mod._field_lengths(reader, field) == slow
             del reader.doc_field_length
+
+
+def varied(start, n):
+    """Essays in which 发展 is frequent, 落实 less so, and 高质量 rare; 发展 also
+    occurs inside 发展观, which jieba keeps as one word, and some essays hold
+    发 and 展 but not 发展."""
+    out = []
+    for i in range(start, start + n):
+        second = "展开发言" if i % 7 == 0 else "科学发展观" if i % 4 == 0 else "发展" * (1 + i % 3)
+        paragraphs = [f"第{i}篇。", second, "抓落实" if i % 5 == 0 else "实干"]
+        if i % 17 == 0:
+            paragraphs.append("高质量")
+        out.append(EssayDoc(id=i, number=i, created=float(i), title=f"标题{i}", paragraphs=tuple(paragraphs),
+                            digest=f"d{i}"))
+    return out
+
+
+def test_frequent_words_sets_are_on_file_and_answer_without_a_test(tmp_path, monkeypatch):
+    """A bulk write stores each new segment's most frequent words with the
+    character sets; a query for one is answered from the file, exactly as
+    a scan (发展 inside 发展观 included, deleted essays excluded), without
+    testing a single text."""
+    from search import writer as writer_mod
+
+    monkeypatch.setattr(index_mod, "SIDECAR_AFTER", 10)
+    monkeypatch.setattr(writer_mod, "FREQUENT_WORDS", 2)
+    ix = WhooshIndex(tmp_path / "index")
+    ix.write(add=varied(1, 60))
+    ix.write(add=varied(61, 40))
+    ix.write(remove=[4, 8, 70])
+    view = WhooshIndex(ix.path).view()
+    assert len(view.parts) == 2
+    for seg, _reader, _offset in view.parts:
+        assert sorted(seg._chars.words) == sorted(["实干", "发展"])  # the two words in most essays
+    for word in ["发展", "实干"]:
+        assert view.has_gram_bits(word)
+    assert not view.has_gram_bits("落实") and not view.has_gram_bits("高质量")
+
+    tested = []
+
+    class Texts(list):
+        def __getitem__(self, d):
+            tested.append(d)
+            return super().__getitem__(d)
+
+    expected = {w: sorted(d for d in view.live if w in view.texts[d]) for w in ["发展", "实干", "落实", "高质量"]}
+    view.texts = Texts(view.texts)
+    assert q.matching_docnums(view, parse_query('"发展"')) == expected["发展"]
+    assert q.matching_docnums(view, parse_query("实干")) == expected["实干"]
+    assert tested == []  # answered from the file
+    assert q.matching_docnums(view, parse_query("落实")) == expected["落实"]
+    assert tested  # not on file: tested
+    assert 4 not in [view.ids[d] for d in expected["发展"]] and len(expected["发展"]) > 50
+    assert not any(view.ids[d] % 7 == 0 for d in expected["发展"])  # 发 and 展 apart do not count
+
+
+def test_a_character_file_of_the_first_version_still_serves_characters(bulk):
+    """Files written before words were added hold characters only."""
+    import marshal
+
+    from search import charfile
+
+    path = bulk.path / sidecars(bulk.path, ".chars")[0]
+    n = 30
+    texts = WhooshIndex(bulk.path).view().texts
+    header = marshal.dumps((1, n, "".join(sorted(set("".join(texts))))))
+    width = (n + 7) // 8
+    body = b"".join(bitsets.from_iter([d for d in range(n) if ch in texts[d]], n).to_bytes(width, "little")
+                    for ch in sorted(set("".join(texts))))
+    path.write_bytes(len(header).to_bytes(8, "little") + header + body)
+    table = charfile.CharTable.open(str(path), n)
+    assert table is not None and table.has("篇") and not table.has("发展")
+    assert table.bits("篇") == bitsets.from_iter([d for d in range(n) if "篇" in texts[d]], n)
