@@ -22,6 +22,7 @@ import re
 import shutil
 import threading
 import time
+from array import array
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
@@ -473,11 +474,18 @@ class ReadView:
             from .ranking import B, K1
 
             avgfl = self.searcher.avg_field_length(field) or 1
-            got = []
+            got = array("d")  # 8 bytes a document, no float objects
             for seg, reader, _offset in self.parts:
-                got.extend(K1 * ((1 - B) + B * fl / avgfl) for fl in seg.lengths(reader, field))
+                got.extend([K1 * ((1 - B) + B * fl / avgfl) for fl in seg.lengths(reader, field)])
             self._norms[field] = got
         return got
+
+    def warm(self):
+        """Compute now what every ranking needs (the length normalisers of
+        both ranked fields), so that a server worker's first search does
+        not."""
+        for field in ("title", "body"):
+            self.norms(field)
 
     def weights(self, field, word):
         """search.ranking.term_weights of a word, cached for this view (at

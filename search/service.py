@@ -157,7 +157,7 @@ def warm_up():
 
     analysis.load()
     try:
-        _view()
+        _view().warm()
     finally:
         # Not inside a request: nothing else would close this connection.
         connection.close()

@@ -284,3 +284,12 @@ def test_few_matches_are_weighed_from_the_blocks_that_hold_them(tmp_path):
     part = ranking.read_postings(reader, "body", "的", wanted=[3, 4])
     assert 3 in part[0] and len(part[0]) <= 128 < len(whole[0])
     assert part[1][list(part[0]).index(3)] == whole[1][list(whole[0]).index(3)]
+
+
+def test_warm_prepares_the_norms_a_first_search_needs(index):
+    ix, _live = index
+    view = ix.view()
+    assert not view._norms
+    view.warm()
+    assert set(view._norms) == {"title", "body"}
+    assert all(len(norms) == view.size for norms in view._norms.values())
