@@ -44,7 +44,7 @@ def search_page(request):
         result, error, status = _run(form)
         context.update(result=result, error=error)
         if result is not None:
-            context["hits"] = [_hit_context(h, context["q_param"]) for h in result.hits]
+            context["hits"] = [_hit_context(h, q, context["q_param"]) for h in result.hits]
             context["pages"] = page_links(result.page, result.num_pages)
     return render(request, "search/results.html", context, status=status)
 
@@ -64,8 +64,18 @@ def page_links(current, total, around=2):
     return out
 
 
-def _hit_context(hit, q_param):
-    return {"hit": hit, "snippets_html": snippet_items_html(hit.url, q_param, hit.snippets)}
+def _hit_context(hit, q, q_param):
+    """What templates/search/_hit.html shows of a hit, as flat strings: a
+    page renders up to a hundred hits, and each nested lookup or number
+    formatted by the template costs more than making it here."""
+    return {
+        "number": "—" if hit.number is None else str(hit.number),
+        "href": f"{hit.url}?q={q_param}" if q else hit.url,
+        "title": hit.title,
+        "occurrences": str(hit.occurrences),
+        "more": str(hit.more) if hit.more else "",
+        "snippets_html": snippet_items_html(hit.url, q_param, hit.snippets),
+    }
 
 
 @require_safe
