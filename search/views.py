@@ -89,6 +89,7 @@ def search_api(request):
     result, error, status = _run(form)
     if result is None:
         return _json({"error": error}, status)
+    origin = request.build_absolute_uri("/")[:-1]  # once, not a host check per hit
     return _json({
         "query": q,
         "mode": result.mode,
@@ -98,7 +99,7 @@ def search_api(request):
         "sort": result.sort,
         "results": [{
             "id": h.id, "number": h.number, "title": h.title,
-            "url": request.build_absolute_uri(h.url),
+            "url": origin + h.url,
             "score": h.score, "occurrences": h.occurrences,
             "snippets": [{"paragraph": s.paragraph, "text": s.text, "highlights": [list(x) for x in s.highlights]}
                          for s in h.snippets],
