@@ -58,7 +58,7 @@ def write(path, texts, words=()):
 def _word_bits(word, texts, char_bits):
     """The documents whose text contains `word`: its characters' sets give
     the candidates, a substring test decides (as search.query does)."""
-    candidates = -1
+    candidates = -1  # every document: an integer with all bits set
     for ch in set(word):
         candidates &= char_bits.get(ch, 0)
     if not candidates:

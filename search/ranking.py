@@ -23,8 +23,8 @@ import pickle
 import struct
 import zlib
 from array import array
-from collections import deque
 from bisect import bisect_left, bisect_right
+from collections import deque
 from itertools import accumulate, repeat
 from operator import add, mul
 
