@@ -3,7 +3,7 @@ import hashlib
 import json
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 
 # Essays are listed by their sequence number; essays without one come last.
