@@ -49,6 +49,13 @@ def from_flags(flags):
     return int(text[::-1], 2) if text else 0
 
 
+def containing(bits, texts, term):
+    """The documents of `bits` whose text (`texts`, by document number)
+    contains `term`: the substring test that decides a match, run on each
+    candidate the sets left."""
+    return from_iter([d for d in to_list(bits) if term in texts[d]], len(texts))
+
+
 def count(bits):
     """How many documents `bits` holds."""
     return bits.bit_count()

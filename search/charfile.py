@@ -63,7 +63,7 @@ def _word_bits(word, texts, char_bits):
         candidates &= char_bits.get(ch, 0)
     if not candidates:
         return 0
-    return bitsets.from_iter([d for d in bitsets.to_list(candidates) if word in texts[d]], len(texts))
+    return bitsets.containing(candidates, texts, word)
 
 
 def write_atomically(path, contents):

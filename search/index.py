@@ -579,34 +579,25 @@ class TermSetCache:
     skips the test. Each set was found within a set of candidates (the
     documents the earlier terms left), and answers only for queries whose
     candidates lie within that set. At most `size` terms, least recently
-    used out first; two bitsets each (5 kB at 20,000 essays)."""
+    used out first (a ResultCache of (candidates, set) pairs); two bitsets
+    each (5 kB at 20,000 essays)."""
 
     def __init__(self, size):
-        self.size = size
-        self._data = OrderedDict()
-        self._lock = threading.Lock()
+        self._lru = ResultCache(size)
 
     def get(self, key, within):
         """The documents of `within` holding the term, or None if unknown."""
-        with self._lock:
-            got = self._data.get(key)
-            if got is None or within & ~got[0]:
-                return None
-            self._data.move_to_end(key)
+        got = self._lru.get(key)
+        if got is None or within & ~got[0]:
+            return None
         return got[1] & within
 
     def put(self, key, within, bits):
         """Remember that, of the documents `within`, exactly `bits` hold the term."""
-        if self.size <= 0:
-            return
-        with self._lock:
-            old = self._data.get(key)
-            if old is not None and within & ~old[0] == 0:
-                return  # what is kept already answers for more documents
-            self._data[key] = (within, bits)
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+        old = self._lru.get(key)
+        if old is not None and within & ~old[0] == 0:
+            return  # what is kept already answers for more documents
+        self._lru.put(key, (within, bits))
 
 
 SIDECAR_VERSION = 2

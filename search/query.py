@@ -100,7 +100,7 @@ def _term_bits(view, term, within, budget=None):
     if exact or not bits:
         return bits  # a term of one character is decided by its set
     texts = view.titles if scope == "title" else view.texts
-    found = bitsets.from_iter([d for d in bitsets.to_list(bits) if text in texts[d]], view.size)
+    found = bitsets.containing(bits, texts, text)
     view.term_sets.put((text, scope), within, found)
     return found
 

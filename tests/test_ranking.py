@@ -100,10 +100,10 @@ def test_tested_terms_are_reused_only_where_they_were_tested(index):
 
     key = ("高质量", "all")
     assert ids('"高质量" "乡村振兴"') == scan("高质量", "乡村振兴")
-    narrow = view.term_sets._data[key][0]
+    narrow = view.term_sets._lru._data[key][0]
     assert narrow != view.live_bits  # found among the essays holding 乡村振兴
     assert ids('"高质量"') == scan("高质量")  # more candidates: tested again
-    assert view.term_sets._data[key][0] == view.live_bits
+    assert view.term_sets._lru._data[key][0] == view.live_bits
     calls = []
     view.titles = view.texts = _Recording(view.texts, calls)  # any substring test is seen
     for query, terms in [('"高质量"', ["高质量"]), ('"高质量" "乡村振兴"', ["高质量", "乡村振兴"]),
