@@ -2,12 +2,12 @@
 
 Matching happens on folded text; a reader wants to see the original. Each
 occurrence found in the folded paragraph is mapped back through
-analysis.fold_with_map, so highlights cover exactly the characters that
+analysis.fold_offsets, so highlights cover exactly the characters that
 matched (punctuation inside a quote included).
 """
 from dataclasses import dataclass
 
-from .analysis import fold, fold_with_map
+from .analysis import fold, fold_offsets
 
 CONTEXT_CHARS = 32
 MAX_SNIPPETS = 3
@@ -29,12 +29,12 @@ def find_spans(text, terms, folded=None):
     plain = fold(text) if folded is None else folded
     if not any(term in plain for term in terms):
         return []
-    folded, starts, ends = fold_with_map(text)
+    folded, start, end = fold_offsets(text, plain)
     spans = []
     for n, term in enumerate(terms):
         i = folded.find(term)
         while i != -1:
-            spans.append((starts[i], ends[i + len(term) - 1], n))
+            spans.append((start(i), end(i + len(term) - 1), n))
             i = folded.find(term, i + len(term))
     spans.sort()
     # Overlapping spans merge. Touching spans merge only when they are
@@ -71,7 +71,7 @@ def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, fo
     `folded`, if given, is [fold(title), fold(p) for each paragraph] (the
     search index holds it). Returns (count, snippets).
 
-    Spans in the original text (fold_with_map, the costly part) are found
+    Spans in the original text (fold_offsets, the costly part) are found
     only where a snippet needs them or where two terms meet in one
     paragraph and may merge. A paragraph holding one term just counts it:
     occurrences of one term never overlap or merge (find_spans), so their

@@ -69,6 +69,17 @@ def test_fold_with_map_is_fold_and_points_back_into_the_text(text):
             assert starts[i] >= starts[i - 1] and ends[i] >= ends[i - 1]
 
 
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(TEXTS, PLAIN_TEXTS))
+def test_fold_offsets_give_the_same_spans_as_fold_with_map(text):
+    folded, starts, ends = analysis.fold_with_map(text)
+    for given_fold in (None, folded):
+        got, start, end = analysis.fold_offsets(text, given_fold)
+        assert got == folded
+        assert [start(i) for i in range(len(folded))] == starts
+        assert [end(i) for i in range(len(folded))] == ends
+
+
 @settings(max_examples=300, deadline=None)
 @given(TEXTS, st.data())
 def test_any_match_maps_to_a_span_that_folds_to_at_least_the_match(text, data):
