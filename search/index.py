@@ -46,6 +46,7 @@ SIDECAR_AFTER = 1000  # a write of this many documents leaves sidecar files behi
 MAX_GRAM_SETS = 6000  # scanned character sets kept per segment (see gram_bits)
 MAX_CACHED_POSTINGS = 200_000  # decoded postings cached per segment (8 bytes each)
 MAX_CACHED_WEIGHTS = 500_000  # BM25 weights of postings cached per view (12 bytes each)
+MAX_CACHED_IMPACTS = 200_000  # entries of words' impact orders kept per view (12 bytes each)
 MAX_TERM_SETS = 400  # tested terms' document sets kept per view (see TermSetCache)
 # Ranked answers kept per view; set from settings.SEARCH_RESULT_CACHE by the
 # search app (0: every search matches and ranks afresh, as `make bench` measures too).
@@ -453,6 +454,7 @@ class ReadView:
         self.docnum_of = {ids[d]: d for d in live}
         self._norms, self._orders = {}, {}
         self._weights = SizedCache(MAX_CACHED_WEIGHTS)
+        self._impacts = SizedCache(MAX_CACHED_IMPACTS)
         self.results = ResultCache(RESULT_CACHE_SIZE)
         self.term_sets = TermSetCache(MAX_TERM_SETS)
         self.hits = ResultCache(RESULT_CACHE_SIZE * 8)  # what search.service shows of a hit
@@ -493,6 +495,12 @@ class ReadView:
         from .ranking import term_weights
 
         return self._weights.get_or_make((field, word), lambda: term_weights(self, field, word))
+
+    def impacts(self, word, scope, make):
+        """A word's impact order (search.ranking.impact_order), made by
+        `make` on first use and cached for this view (at most
+        MAX_CACHED_IMPACTS entries, oldest out first)."""
+        return self._impacts.get_or_make((word, scope), make)
 
     def cached_weights(self, field, word):
         """weights() of the word if this view has them, else None."""

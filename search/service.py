@@ -157,7 +157,9 @@ def warm_up():
 
     analysis.load()
     try:
-        _view().warm()
+        view = _view()
+        view.warm()
+        q.warm(view)
     finally:
         # Not inside a request: nothing else would close this connection.
         connection.close()

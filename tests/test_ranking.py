@@ -213,6 +213,36 @@ def test_cached_answers_and_deep_pages_equal_a_fresh_ranking(index, sort, monkey
     assert cached == fresh and len(cached) == count == len(set(cached))
 
 
+@pytest.mark.parametrize("k", [1, 7, 30, 500])
+@pytest.mark.parametrize("walk", [q.IMPACT_WALK, 10**6])
+def test_impact_order_ranks_as_scoring_every_match_does(index, k, walk, monkeypatch):
+    """A query ranked by one word, read off the word's impact order, gets
+    the same order, scores and count as scoring and sorting every match
+    (many ties here: 20 words, numbers repeating every 17 essays), and
+    skips deleted essays and those the query excludes; where it does not
+    apply it declines. (Here nearly every essay holds every word: a long
+    walk is allowed too, so that the walk meets essays it must skip.)"""
+    ix, _live = index
+    monkeypatch.setattr(q, "IMPACT_WALK", walk)
+    view = ix.view()
+    used = set()
+    for text in WORDS + ["发", "落实 -干部", "的 -发展", "是 -群众", "title:人民", "改革 OR 创新"]:
+        parsed = parse_query(text)
+        bits = q.matching_bits(view, parsed)
+        got = q._rank_by_impact(view, parsed, bits, k)
+        if got is None:
+            continue
+        used.add(text)
+        with monkeypatch.context() as m:
+            m.setattr(q, "_rank_by_impact", lambda *args: None)
+            expected = q._rank(view, parsed, "relevance", k)
+        assert got == expected, text
+        assert len(got.order) == min(k, bitsets.count(bits))
+    assert {"的", "发展", "title:人民"} <= used  # the comparison is not vacuous
+    assert walk == q.IMPACT_WALK or {"的 -发展", "是 -群众"} <= used
+    assert "发" not in used  # matches without the word as a token: the general path
+
+
 def test_a_commit_starts_a_new_result_cache(index):
     ix, _live = index
     before = q.run_query(ix.view(), parse_query("乡村振兴")).count
@@ -293,3 +323,7 @@ def test_warm_prepares_the_norms_a_first_search_needs(index):
     view.warm()
     assert set(view._norms) == {"title", "body"}
     assert all(len(norms) == view.size for norms in view._norms.values())
+    assert not view._orders
+    q.warm(view)  # and the number order a ranking by one word falls back on for ties
+    assert view._orders["number"] == sorted(view.live, key=lambda d: (view.numbers[d] is None, view.numbers[d] or 0,
+                                                                      view.ids[d]))
