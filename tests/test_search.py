@@ -199,6 +199,14 @@ def test_hits_carry_title_link_and_stale_index_copies_are_not_trusted():
     assert (hits[rows[1].pk].occurrences, hits[rows[1].pk].snippets[0].text) == (1, "落实第二段。")
 
 
+def test_hit_rows_read_what_the_orm_reads():
+    rows = add((3, "行一", ["“引号”\\反斜杠", "第二段 \u3000 空格", ""]), (None, "行二", []))
+    pks = [rows[1].pk, rows[0].pk, 999999]
+    expected = {pk: (n, t, ps) for pk, n, t, ps in Essay.objects.values_list("pk", "number", "title", "paragraphs")}
+    assert Essay.objects.hit_rows(pks) == {pk: expected[pk] for pk in pks[:2]}
+    assert Essay.objects.hit_rows([]) == {}
+
+
 # -- snippets, occurrences, highlights ------------------------------------------
 
 def test_highlights_point_at_the_matched_text_including_punctuation():
