@@ -200,7 +200,10 @@ def bm25f(view, terms, docnums):
         n = len(ws)
         if not n:
             continue
-        if ds is None and len(docnums) * 16 >= n:  # dense, and most documents wanted
+        if ds is None and len(docnums) * 5 >= n * 4:
+            # Dense, and nearly every document wanted: a C-level map over
+            # all of them (30–70 ns each) beats a Python loop over the
+            # wanted ones (about 110 ns each) only from about 4/5 wanted.
             scaled = ws if boost == 1.0 else map(mul, ws, repeat(boost))
             acc = list(scaled) if acc is None else list(map(add, acc, scaled))
             continue
