@@ -65,7 +65,7 @@ def page_links(current, total, around=2):
 
 
 def _hit_context(hit, q, q_param):
-    """What templates/search/_hit.html shows of a hit, as flat strings: a
+    """What templates/search/_hits.html shows of a hit, as flat strings: a
     page renders up to a hundred hits, and each nested lookup or number
     formatted by the template costs more than making it here."""
     return {
