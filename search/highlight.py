@@ -40,6 +40,26 @@ def snippet_items_html(url, q_param, snippets):
     return mark_safe("\n".join(items))
 
 
+def hit_items_html(hits, q_param):
+    """The <li> items of a results page's hits (titles and links escaped,
+    snippets from snippet_items_html), as one string: a template renders
+    these twenty items at some 150 µs each, a third of a results page's
+    time, where the strings cost a tenth of that. `q_param` is the query,
+    quoted for a link, or empty (links without it)."""
+    items = []
+    for hit in hits:
+        number = "—" if hit.number is None else hit.number
+        href = escape(f"{hit.url}?q={q_param}" if q_param else hit.url)
+        item = (f'<li class="hit">\n<h2><span class="essay-number">{number}</span><a href="{href}">'
+                f'{escape(hit.title)}</a></h2>\n<p class="meta">出现 {hit.occurrences} 处</p>\n')
+        if hit.snippets:
+            item += f'<ul class="snippets">\n{snippet_items_html(hit.url, q_param, hit.snippets)}\n</ul>\n'
+            if hit.more:
+                item += f'<p class="more">还有 {hit.more} 处</p>\n'
+        items.append(item + "</li>")
+    return mark_safe("\n".join(items))
+
+
 def highlighted_paragraphs(essay, query_text):
     """[(number, html, matched), ...] for every paragraph: `html` is the
     escaped text with the query's matches marked (marked_html); with no

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 
 from . import service
 from .forms import SearchForm
-from .highlight import snippet_items_html
+from .highlight import hit_items_html
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def search_page(request):
         result, error, status = _run(form)
         context.update(result=result, error=error)
         if result is not None:
-            context["hits"] = [_hit_context(h, q, context["q_param"]) for h in result.hits]
+            context["hits_html"] = hit_items_html(result.hits, context["q_param"] if q else "")
             context["pages"] = page_links(result.page, result.num_pages)
     return render(request, "search/results.html", context, status=status)
 
@@ -62,20 +62,6 @@ def page_links(current, total, around=2):
         out.append(n)
         last = n
     return out
-
-
-def _hit_context(hit, q, q_param):
-    """What templates/search/_hits.html shows of a hit, as flat strings: a
-    page renders up to a hundred hits, and each nested lookup or number
-    formatted by the template costs more than making it here."""
-    return {
-        "number": "—" if hit.number is None else str(hit.number),
-        "href": f"{hit.url}?q={q_param}" if q else hit.url,
-        "title": hit.title,
-        "occurrences": str(hit.occurrences),
-        "more": str(hit.more) if hit.more else "",
-        "snippets_html": snippet_items_html(hit.url, q_param, hit.snippets),
-    }
 
 
 @require_safe
