@@ -9,6 +9,9 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 preload_app = True
+# The sync worker, keeping its database connection while busy and closing it
+# when idle (see config.workers).
+worker_class = "config.workers.SyncWorkerClosingIdleConnections"
 # gunicorn 27's control socket would live in $HOME, outside the data
 # directory, and a second instance under the same user takes it over.
 control_socket_disable = True
@@ -42,3 +45,11 @@ def post_worker_init(worker):
     except Exception:  # a missing index is reported per request, clearly
         worker.log.exception("search warm-up failed")
     gc.freeze()
+
+
+def worker_exit(server, worker):
+    """Close the worker's database connection as it exits (kept between
+    requests while busy): SQLite then cleans up its -wal and -shm files."""
+    from config.workers import close_connections
+
+    close_connections()

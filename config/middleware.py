@@ -31,12 +31,19 @@ class StorageUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from django.db import DatabaseError
+        from django.db import DatabaseError, connections
 
         if not isinstance(exception, DatabaseError):
             return None
         logging.getLogger("config.storage").error(
             "database unavailable for %s: %s", request.path, exception, exc_info=exception)
+        # A connection kept between requests (config.production) may be the
+        # cause, e.g. opened read-only while the data directory was: the
+        # next request opens a fresh one.
+        try:
+            connections.close_all()
+        except DatabaseError:
+            pass
         message = ("存储暂时不可用：数据库无法读取或写入（数据目录可能只读或磁盘已满）。"
                    "没有保存任何改动。请稍后再试，或联系管理员。")
         if request.path.startswith("/api/"):

@@ -9,7 +9,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F401,F403
-from .settings import LOGGING, env_bool
+from .settings import DATABASES, LOGGING, env_bool
 
 DEBUG = False
 
@@ -30,6 +30,10 @@ SECURE_HSTS_PRELOAD = HTTPS
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+
+# Each gunicorn worker keeps its database connection between requests
+# while busy, and closes it after a second without one (config.workers).
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("ARCHIVE_DB_CONN_MAX_AGE", "60"))
 
 WHITENOISE_USE_FINDERS = False
 STORAGES = {

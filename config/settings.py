@@ -90,6 +90,9 @@ DATABASES = {
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
+        # A connection per request (runserver, tests); config.production
+        # keeps them while a gunicorn worker is busy.
+        "CONN_MAX_AGE": int(os.environ.get("ARCHIVE_DB_CONN_MAX_AGE", "0")),
     }
 }
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connections
 from django.urls import reverse
 
 from essays.models import Essay
@@ -84,6 +84,10 @@ def test_unusable_database_answers_503_with_a_message(client, db, monkeypatch, u
         raise OperationalError("attempt to write a readonly database")
 
     monkeypatch.setattr(Essay.objects, "in_order", broken)
+    closed = []
+    # A connection kept between requests may be the broken part: dropped.
+    monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
     response = client.get(url)
     assert response.status_code == 503
     assert "存储暂时不可用" in response.content.decode()
+    assert closed
