@@ -97,8 +97,8 @@ def search(text, sort="relevance", page=1, per_page=20):
             row = rows.get(hit.id)
             if row is None:  # deleted since the index was read
                 continue
-            number, title, paragraphs = row
-            folded = _folded(view, hit.id, number, title, paragraphs)
+            number, title, paragraphs, digest = row
+            folded = _folded(view, hit.id, digest, paragraphs)
             got = (title, url_of(hit.id), *occurrences(title, paragraphs, terms, title_terms, folded=folded))
             view.hits.put(keys[hit.id], got)
         hit.title, hit.url, hit.occurrences, hit.snippets = got
@@ -118,13 +118,12 @@ def _essay_urls():
     return lambda pk: f"{head}{int(pk)}{tail}"
 
 
-def _folded(view, pk, number, title, paragraphs):
+def _folded(view, pk, digest, paragraphs):
     """The index's folded title and paragraphs of this essay, if the index
-    holds this very version of it (else None: snippets fold afresh)."""
-    from essays.models import search_digest
-
+    holds this very version of it, the one with this search digest (else
+    None: snippets fold afresh)."""
     d = view.docnum_of.get(pk)
-    if d is None or view.digests[d] != search_digest(number, title, paragraphs):
+    if d is None or view.digests[d] != digest:
         return None
     parts = view.texts[d].split("\n")
     return parts if len(parts) == len(paragraphs or ()) + 1 else None

@@ -1,6 +1,7 @@
 """Matching, ranking, syntax, snippets and highlights of search.service.search
 on small hand-made fixtures whose exact answers are known."""
 import datetime
+import json
 import unicodedata
 
 import pytest
@@ -200,11 +201,23 @@ def test_hits_carry_title_link_and_stale_index_copies_are_not_trusted():
 
 
 def test_hit_rows_read_what_the_orm_reads():
-    rows = add((3, "行一", ["“引号”\\反斜杠", "第二段 \u3000 空格", ""]), (None, "行二", []))
+    rows = add((3, "行一", ["“引号”\\反斜杠\"", "第二段 \u3000 空格", ""]), (None, "行二", []))
     pks = [rows[1].pk, rows[0].pk, 999999]
-    expected = {pk: (n, t, ps) for pk, n, t, ps in Essay.objects.values_list("pk", "number", "title", "paragraphs")}
+    expected = {e.pk: (e.number, e.title, e.paragraphs, e.search_digest()) for e in Essay.objects.all()}
     assert Essay.objects.hit_rows(pks) == {pk: expected[pk] for pk in pks[:2]}
     assert Essay.objects.hit_rows([]) == {}
+    # Stored another way (\uXXXX escapes, as before migration 0002): read
+    # the same, but the digest matches nothing, so the index copy is not
+    # trusted, and the hit's snippets still come out right.
+    from django.db import connection
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE essays_essay SET paragraphs = %s WHERE id = %s",
+                       [json.dumps(rows[0].paragraphs), rows[0].pk])
+    number, title, paragraphs, digest = Essay.objects.hit_rows([rows[0].pk])[rows[0].pk]
+    assert (number, title, paragraphs) == (3, "行一", rows[0].paragraphs)
+    assert digest != Essay.objects.get(pk=rows[0].pk).search_digest()
+    [hit] = service.search('"第二段"').hits
+    assert [s.text for s in hit.snippets] == ["第二段 \u3000 空格"]
 
 
 # -- snippets, occurrences, highlights ------------------------------------------

@@ -455,3 +455,19 @@ def test_pages_contain_no_inline_script(client, hostile):
         body = html(client.get(url))
         assert "<script" not in body, url
         assert not re.search(r"\son[a-z]+=", body), url
+
+
+def test_site_url_tag_gives_what_the_url_tag_gives_under_any_script_prefix():
+    from django.template import Context, Template
+    from django.urls import set_script_prefix
+
+    template = Template("{% load site_urls %}{% for name in names %}{% site_url name %} {% endfor %}|"
+                        "{% url 'essays:list' %} {% url 'search' %} {% url 'feed' %} ")
+    names = ["essays:list", "search", "feed"]
+    try:
+        for prefix in ("/", "/archive/"):
+            set_script_prefix(prefix)
+            ours, django_s = template.render(Context({"names": names})).split("|")
+            assert ours == django_s and all(url.startswith(prefix) for url in ours.split())
+    finally:
+        set_script_prefix("/")
