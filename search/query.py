@@ -9,7 +9,8 @@ jieba words, title weighted, as Whoosh scores it (search.ranking); essays
 that contain the whole unquoted query as one phrase come first.
 """
 import heapq
-from itertools import islice
+from array import array
+from itertools import islice, repeat
 from dataclasses import dataclass, field
 
 from . import bitsets, ranking
@@ -177,8 +178,9 @@ def run_query(view, parsed, sort="relevance", page=1, per_page=20):
         # A first page is ranked a few pages deep, so paging on is cheap.
         ranked = _rank(view, parsed, sort, max(start + per_page, RANK_AHEAD))
         view.results.put(key, ranked)
-    hits = [Hit(id=view.ids[d], number=view.numbers[d], score=ranked.scores.get(d, 0.0), phrase=d in ranked.phrase)
-            for d in ranked.order[start:start + per_page]]
+    scores = ranked.scores[start:start + per_page] or repeat(0.0)
+    hits = [Hit(id=view.ids[d], number=view.numbers[d], score=score, phrase=d in ranked.phrase)
+            for d, score in zip(ranked.order[start:start + per_page], scores)]
     return SearchResult(parsed, sort, page, per_page, ranked.count, hits)
 
 
@@ -188,8 +190,8 @@ class _Ranked:
     result cache (search.index.ReadView.results)."""
 
     count: int
-    order: list
-    scores: dict  # docnum -> rounded score, for the docnums in order
+    order: array  # docnums ('I'): a cached answer is 12 bytes a place, not a list and a dict of objects
+    scores: array  # their rounded scores ('d'), parallel to order; empty where the sort is not by score
     phrase: frozenset  # the docnums in order holding the whole phrase
 
 
@@ -206,7 +208,8 @@ def _rank(view, parsed, sort, k):
         phrase_docs = frozenset(bitsets.to_list(_term_bits(view, Term(parsed.phrase), bits, budget)))
     scores = _scores(view, parsed, docnums) if sort == "relevance" else None
     order = _order(view, docnums, sort, scores, phrase_docs, k)
-    return _Ranked(len(docnums), order, {d: round(scores[d], 4) for d in order} if scores is not None else {},
+    return _Ranked(len(docnums), array("I", order),
+                   array("d", [round(scores[d], 4) for d in order] if scores is not None else ()),
                    phrase_docs.intersection(order))
 
 
@@ -229,11 +232,11 @@ def _rank_by_impact(view, parsed, bits, k):
     count = bitsets.count(bits)
     if count * IMPACT_WALK < len(docs):
         return None
-    order, kept = [], {}
+    order, kept = array("I"), array("d")
     for d, score in zip(docs, scores):
         if bits >> d & 1:
             order.append(d)
-            kept[d] = round(score, 4)
+            kept.append(round(score, 4))
             if len(order) == k:
                 break
     if len(order) < min(k, count):

@@ -127,12 +127,15 @@ def term_weights(view, field, word):
     A word in most documents comes back dense, (None, weights by docnum,
     0.0 where absent): no bigger than its postings, and bm25f adds it with
     one C-level map instead of a Python loop over 20,000 postings. Cached
-    per view by ReadView.weights (12 bytes a posting, 8 a dense entry)."""
+    per view by ReadView.weights (12 bytes a posting, 8 a dense entry);
+    the postings read for them are not kept (few_weights keeps its own)."""
     idf = view.searcher.idf(field, word)
     norm = view.norms(field)
     ds, ws = array("I"), array("d")
     for seg, reader, offset in view.parts:
-        ids, tfs = seg.postings(reader, field, word)
+        # Decoded for this once and not kept: the view keeps the weights, and
+        # while it does, nothing reads the word's postings (bm25f).
+        ids, tfs = seg.cached_postings(field, word) or read_postings(reader, field, word)
         if not ids:
             continue
         seg_ds = [offset + i for i in ids] if offset else ids
@@ -178,18 +181,23 @@ def few_weights(view, field, word, docnums):
     return out
 
 
-def bm25f(view, terms, docnums):
+def bm25f(view, terms, docnums, keep=True):
     """Scores indexed by docnum (a list as long as the view; documents
     without any of `terms`, (field, word, boost) triples, score 0.0). Only
     the entries of `docnums` (ascending) are meaningful: postings of
     documents outside them may add to entries nobody reads. Terms are added
-    in order, each weight times its boost, so the sums equal Whoosh's."""
+    in order, each weight times its boost, so the sums equal Whoosh's.
+    keep=False weighs words the view does not hold without keeping them."""
     acc = None
     if not terms or not docnums:
         return [0.0] * view.size
     few = len(docnums) * FEW_AT < view.size
     for field, word, boost in terms:
-        got = view.cached_weights(field, word) if few else view.weights(field, word)
+        if few:
+            got = view.cached_weights(field, word)
+        else:
+            got = view.weights(field, word) if keep else (view.cached_weights(field, word)
+                                                           or term_weights(view, field, word))
         if got is None:  # few matches, weights not at hand: weigh those alone
             if acc is None:
                 acc = [0.0] * view.size
@@ -238,7 +246,10 @@ def impact_order(view, terms, number_order):
     matches holding the document: each term adds its weight the same way.
     Arrays, 12 bytes an entry; two C-level sorts (stable, so the number
     order stays under equal scores)."""
-    scores = bm25f(view, terms, view.live)
+    # The word's weights are not kept beside its impact order: a query
+    # ranked by this word alone reads the order, and only queries ranking
+    # it with other words need its weights (and keep them then).
+    scores = bm25f(view, terms, view.live, keep=False)
     docs = list(compress(number_order, map(scores.__getitem__, number_order)))
     docs.sort(key=scores.__getitem__, reverse=True)
     return array("I", docs), array("d", map(scores.__getitem__, docs))

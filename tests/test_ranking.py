@@ -325,5 +325,25 @@ def test_warm_prepares_the_norms_a_first_search_needs(index):
     assert all(len(norms) == view.size for norms in view._norms.values())
     assert not view._orders
     q.warm(view)  # and the number order a ranking by one word falls back on for ties
-    assert view._orders["number"] == sorted(view.live, key=lambda d: (view.numbers[d] is None, view.numbers[d] or 0,
+    assert list(view._orders["number"]) == sorted(view.live, key=lambda d: (view.numbers[d] is None, view.numbers[d] or 0,
                                                                       view.ids[d]))
+
+
+def test_each_cache_keeps_one_copy_of_a_words_weighing(index):
+    """Memory: a word ranked alone keeps its impact order and not its
+    weights too; weighing a word keeps its weights and not the postings
+    they came from; a word ranked beside another keeps its weights. The
+    answers stay those of a fresh view."""
+    ix, _live = index
+    view = ix.view()
+    first = [(h.id, h.score) for h in q.run_query(view, parse_query("发展")).hits]
+    assert view._impacts.get(("发展", "all")) is not None
+    assert view.cached_weights("title", "发展") is None and view.cached_weights("body", "发展") is None
+    both = [(h.id, h.score) for h in q.run_query(view, parse_query("发展 改革")).hits]
+    assert view.cached_weights("body", "发展") is not None and view.cached_weights("body", "改革") is not None
+    assert all(seg.cached_postings(field, word) is None for seg, _r, _o in view.parts
+               for field in ("title", "body") for word in ("发展", "改革"))
+    fresh = WhooshIndex(ix.path).view()
+    assert first == [(h.id, h.score) for h in q.run_query(fresh, parse_query("发展")).hits]
+    assert both == [(h.id, h.score) for h in q.run_query(fresh, parse_query("发展 改革")).hits]
+    assert first and both
