@@ -4,7 +4,8 @@ own process so that it does not share an interpreter with the orchestrator:
     python -m bench.load --port 8123 --paths PATHS.json --duration 20 --concurrency 4
 
 PATHS.json is a list of URL paths; thread k requests paths[k], paths[k+c],
-... round-robin. It stops after `--duration` seconds or `--max-requests`
+... round-robin (with `--once`, each path once, in order, to whichever
+thread is free). It stops after `--duration` seconds or `--max-requests`
 requests, whichever comes first, and prints one JSON object: requests,
 ok (200), non-200 statuses, exceptions, throughput and latency percentiles,
 and its own CPU time (it competes with the server for the same cores).
@@ -119,8 +120,11 @@ def percentiles_ms(latencies):
     return {f"p{p}": percentile(latencies, p) * 1000 for p in (50, 90, 95, 99)} | {"max": max(latencies) * 1000}
 
 
-def run_load(port, paths, duration, concurrency, max_requests=100_000):
-    """Hammer the server; returns the summary dict (see the module doc)."""
+def run_load(port, paths, duration, concurrency, max_requests=100_000, once=False):
+    """Hammer the server; returns the summary dict (see the module doc).
+    once=True sends each path once, in order, shared out among the threads."""
+    if once:
+        max_requests = min(max_requests, len(paths))
     deadline_box = {}
     lock = threading.Lock()
     statuses, exceptions = Counter(), Counter()
@@ -138,6 +142,8 @@ def run_load(port, paths, duration, concurrency, max_requests=100_000):
             with lock:
                 if issued[0] >= max_requests:
                     break
+                if once:
+                    i = issued[0]
                 issued[0] += 1
             path = paths[i % len(paths)]
             i += concurrency
@@ -190,11 +196,12 @@ def main(argv=None):
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--max-requests", type=int, default=100_000)
+    ap.add_argument("--once", action="store_true", help="each path once, then stop")
     args = ap.parse_args(argv)
     with open(args.paths, encoding="utf-8") as fh:
         paths = json.load(fh)
     duration = min(max(args.duration, 0.1), 600.0)  # bounded whatever the caller says
-    json.dump(run_load(args.port, paths, duration, args.concurrency, args.max_requests), sys.stdout)
+    json.dump(run_load(args.port, paths, duration, args.concurrency, args.max_requests, args.once), sys.stdout)
     return 0
 
 

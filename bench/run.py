@@ -75,6 +75,44 @@ def last_json(stdout):
     raise BenchError(f"no JSON result in output: {stdout[-2000:]}")
 
 
+def wide_queries(raw, rng, n, avoid=()):
+    """n distinct queries drawn from the corpus's paragraphs, of every kind
+    a reader types: a word (35%), a quotation of 2–12 characters (25%), two
+    or three words (20%), title:word (10%), a word without another (10%)."""
+    from search import analysis
+
+    out, seen = [], set(avoid)
+    for _ in range(50 * n):
+        if len(out) >= n:
+            break
+        paragraphs = raw[rng.randrange(len(raw))]
+        if not paragraphs:
+            continue
+        p = paragraphs[rng.randrange(len(paragraphs))]
+        kind = rng.random()
+        if 0.35 <= kind < 0.6:
+            length = rng.randint(2, 12)
+            start = rng.randrange(max(1, len(p) - length))
+            cut = p[start:start + length].replace('"', "")
+            q = f'"{cut}"' if len(contract_fold(cut)) >= 2 else None
+        else:
+            ws = [w for w in analysis.words(p) if len(w) >= 2]
+            if not ws:
+                continue
+            if kind < 0.35:
+                q = rng.choice(ws)
+            elif kind < 0.8:
+                q = " ".join(rng.sample(ws, min(len(ws), rng.randint(2, 3)))) if len(ws) >= 2 else None
+            elif kind < 0.9:
+                q = "title:" + rng.choice(ws)
+            else:
+                q = f"{ws[0]} -{ws[-1]}" if ws[0] != ws[-1] else None
+        if q and q not in seen:
+            seen.add(q)
+            out.append(q)
+    return out
+
+
 # ====================================================================== server
 class Server:
     """gunicorn with the production settings and config/gunicorn.py, on a
@@ -371,6 +409,8 @@ class Bench:
                     chosen = chosen[:-1] + [next(q for q in mine if q.get("quote_seqs"))]
                 keep += chosen
             queries = keep
+        self.wide = wide_queries(raw, random.Random(f"bench.run:wide:{self.args.seed}"), self.args.wide,
+                                 {q["q"] for q in queries}) if self.args.wide else []
         self.queries = queries
         self.queries_path = self.work / "queries.json"
         self.queries_path.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
@@ -447,6 +487,7 @@ class Bench:
             self.r["workers"] = len(srv.workers())
             self.http_latency(srv, "http_latency")
             self.throughput(srv, "throughput", essays=True)
+            self.wide_mix(srv)
         finally:
             srv.stop()
         # The same again with the per-process result cache off: every
@@ -537,6 +578,34 @@ class Bench:
             self.r["memory"] = self.r["memory_by"][key]
         self.note_cmd(f"python -m bench.load --port PORT --paths PATHS.json --duration {self.args.duration} "
                       f"--concurrency {conc}   # separate process, threads + http.client")
+
+    def wide_mix(self, srv):
+        """Many distinct queries, each sent once (API and page in turn): what
+        the caches of a long-running worker grow to, and what searches the
+        server has not seen before cost under load."""
+        if not self.wide:
+            return
+        paths = [search_path("/api/search" if i % 2 else "/search/", q) for i, q in enumerate(self.wide)]
+        path_file = self.work / "paths-wide.json"
+        path_file.write_text(json.dumps(paths), encoding="utf-8")
+        conc = self.args.concurrency or 2 * max(len(srv.workers()), 1)
+        pids = srv.workers()
+        cpu0 = {p: cpu_seconds(p) for p in pids}
+        _s, out = run([PY, "-m", "bench.load", "--port", str(srv.port), "--paths", str(path_file),
+                       "--duration", "600", "--concurrency", str(conc), "--once"],
+                      django_env(self.work), 720, "load generator (wide mix)")
+        res = last_json(out)
+        cpu1 = {p: cpu_seconds(p) for p in pids}
+        res["server_cpu_ms_per_req"] = 1000 * sum((cpu1[p] or 0) - (cpu0[p] or 0) for p in pids) / max(res["ok"], 1)
+        res["queries"] = len(paths)
+        self.r["wide"] = res
+        self.r.setdefault("memory_by", {})["wide"] = {"master": memory_mb(srv.proc.pid),
+                                                       "workers": {str(p): memory_mb(p) for p in srv.workers()}}
+        worst = max((m["rss"] for m in self.r["memory_by"]["wide"]["workers"].values() if m), default=0)
+        log(f"  wide mix: {len(paths)} distinct queries, {res['rps']:.1f}/s, {res['errors']} errors, "
+            f"worst worker RSS {worst:.1f} MB")
+        self.note_cmd(f"python -m bench.load --port PORT --paths WIDE.json --duration 600 --concurrency {conc} "
+                      "--once   # the wide mix: each distinct query once")
 
     def admin_upload(self, srv):
         client = Client(srv.port)
@@ -750,14 +819,17 @@ def targets(r):
             v = median([x["rps"] for x in tp[phase]])
             m, how = verdict(v, 150.0, higher_is_better=True, unit="/s")
             rows.append((f"≥ 150 searches/s over HTTP ({label}, query mix, {how_served})", f"{v:,.1f}/s", m, how))
+    if r.get("wide"):
+        errors += r["wide"]["errors"]
     if r.get("throughput"):
-        rows.append(("0 errors under load (all phases, all runs)", str(errors), "met" if errors == 0 else "**missed**",
+        rows.append(("0 errors under load (all phases, all runs, the wide mix)", str(errors), "met" if errors == 0 else "**missed**",
                      "none" if errors == 0 else f"{errors} errors"))
     mems = [(v, key) for key, mem in r.get("memory_by", {}).items() for v in mem["workers"].values() if v]
     if mems:
         worst, _key = max(mems, key=lambda x: x[0]["rss"])
         m, how = verdict(worst["rss"], 150.0, unit=" MB")
-        rows.append(("≤ 150 MB RSS per worker (after load, worst worker of both servers)",
+        after = f", and after the wide mix of {r['wide']['queries']:,} distinct queries" if r.get("wide") else ""
+        rows.append((f"≤ 150 MB RSS per worker (worst worker of both servers, after the load phases{after})",
                      f"{worst['rss']:,.1f} MB (PSS {worst['pss']:,.1f} MB, private {worst['uss']:,.1f} MB)", m, how))
     if r.get("startup_s"):
         v = median(r["startup_s"])
@@ -988,7 +1060,10 @@ def report(r, commands, args):
         w("")
         w("| server | process | RSS | PSS | private (USS) |")
         w("|---|---|---|---|---|")
-        for key, how_served in THROUGHPUT_RUNS[::-1]:
+        mem_rows = [(key, how_served) for key, how_served in THROUGHPUT_RUNS[::-1]]
+        if r.get("wide"):
+            mem_rows.append(("wide", f"result cache on, after the wide mix ({r['wide']['queries']:,} distinct queries)"))
+        for key, how_served in mem_rows:
             mem = r.get("memory_by", {}).get(key)
             if not mem:
                 continue
@@ -999,6 +1074,17 @@ def report(r, commands, args):
                 if m:
                     w(f"| {how_served} | worker {pid} | **{m['rss']:.1f} MB** | {m['pss']:.1f} MB | {m['uss']:.1f} MB |")
         w("")
+        if r.get("wide"):
+            wd = r["wide"]
+            w(f"The wide mix, on the result-cache-on server after its load phases: {wd['queries']:,} distinct queries "
+              "drawn from the corpus (words 35%, quotations of 2–12 characters 25%, two or three words 20%, "
+              "`title:` words 10%, a word without another 10%; `bench.run.wide_queries`), each sent once, API and "
+              f"page in turn, {wd['concurrency']} threads: every query is new to the server, so nothing of it is cached "
+              "yet and the caches fill up to their bounds, as in a worker that has served for long. "
+              f"**{wd['rps']:,.1f} searches/s**, {wd['errors']} errors, latency p50 "
+              f"{wd['latency_ms'].get('p50', 0):,.0f} ms, p95 {wd['latency_ms'].get('p95', 0):,.0f} ms, server CPU "
+              f"{wd['server_cpu_ms_per_req']:,.1f} ms a search; worker memory after it is in the table above.")
+            w("")
         if "inproc" in r:
             ip = r["inproc"]
             w(f"In one process (in-process step): RSS {ip['rss_start_mb']:.0f} MB at start, "
@@ -1089,6 +1175,8 @@ def parse_args(argv):
     ap.add_argument("--skip-profiles", action="store_true", help="no cProfile runs (for the smoke test)")
     ap.add_argument("--queries-per-class", type=int, default=None, help="only the first N queries of each class "
                     "(default all; --quick 3)")
+    ap.add_argument("--wide", type=int, default=None, help="distinct queries of the wide mix, each sent once, "
+                    "for memory after caches fill (default 3000; --quick 60; 0: none)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="a fast smoke run (small sizes, short phases)")
     ap.add_argument("--out", default=str(DEFAULT_OUT))
@@ -1105,6 +1193,7 @@ def parse_args(argv):
     args.duration = min(max(args.duration, 0.2), 300.0)
     args.uploads = max(1, args.uploads if args.uploads is not None else (2 if q else 5))
     args.profile_reps = max(1, min(args.profile_reps, 50))
+    args.wide = max(0, args.wide if args.wide is not None else (60 if q else 3000))
     if args.queries_per_class is None:
         args.queries_per_class = 3 if q else 0
     if any(s < 1 or s > 200_000 for s in args.sizes):

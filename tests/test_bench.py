@@ -59,6 +59,10 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     for key in ("throughput", "throughput_nocache"):  # result cache on, then off
         assert all(x["errors"] == 0 and x["ok"] > 0 for phase in result[key].values() for x in phase)
         assert result["memory_by"][key]["workers"]
+    # The wide mix: every one of its distinct queries answered once, memory after it.
+    wide = result["wide"]
+    assert wide["queries"] == 60 and wide["ok"] == 60 and wide["errors"] == 0
+    assert result["memory_by"]["wide"]["workers"]
     assert result["startup_s"]
     assert all("first_s" in row for row in result["http_latency_nocache"]["api"])
     # 4. the uploaded essay was found.
@@ -68,6 +72,46 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     assert "## Targets" in text and "| target | measured |" in text
     assert re.search(r"exact counts .*\| (\d+)/\1 \| met", text)
     assert "**NO**" not in text
+    assert "after the wide mix (60 distinct queries)" in text
     # The work dir (corpus, data dirs, server log) is gone.
     assert not list(tmp_path.glob("run-*"))
     json.dumps(result, default=str)
+
+
+def test_load_once_sends_every_path_exactly_once():
+    """The wide mix relies on it: with once=True the threads share the list
+    out, each path once, however unevenly they run."""
+    import http.server
+    import random
+    import threading
+    import time
+    from collections import Counter
+
+    from bench.load import run_load
+
+    seen = Counter()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            seen[self.path] += 1
+            time.sleep(random.random() / 500)  # threads fall out of step
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        paths = [f"/q{i}" for i in range(97)]
+        res = run_load(server.server_address[1], paths, 30.0, 4, once=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert res["ok"] == 97 and res["errors"] == 0
+    assert seen == Counter(paths)
