@@ -557,27 +557,38 @@ class Bench:
         conc = self.args.concurrency or 2 * max(len(srv.workers()), 1)
         for r in range(self.args.runs):
             for name in phases:
-                pids = srv.workers()
-                cpu0 = {p: cpu_seconds(p) for p in pids}
-                _s, out = run([PY, "-m", "bench.load", "--port", str(srv.port), "--paths", str(files[name]),
-                               "--duration", str(self.args.duration), "--concurrency", str(conc),
-                               "--max-requests", str(self.args.max_requests)],
-                              django_env(self.work), self.args.duration + 120, "load generator")
-                res = last_json(out)
-                cpu1 = {p: cpu_seconds(p) for p in pids}
-                res["server_cpu_s"] = sum((cpu1[p] or 0) - (cpu0[p] or 0) for p in pids)
-                res["server_cpu_ms_per_req"] = 1000 * res["server_cpu_s"] / max(res["ok"], 1)
+                res = self.load(srv, files[name], conc, self.args.duration,
+                                ["--max-requests", str(self.args.max_requests)])
                 results[name].append(res)
                 log(f"  load {key} {name} run {r + 1}: {res['rps']:.1f}/s, {res['errors']} errors, "
                     f"p95 {res['latency_ms'].get('p95', 0):.0f} ms, server CPU {res['server_cpu_ms_per_req']:.1f} ms/req")
         self.r[key] = results
         self.r["concurrency"] = conc
-        self.r.setdefault("memory_by", {})[key] = {"master": memory_mb(srv.proc.pid),
-                                                    "workers": {str(p): memory_mb(p) for p in srv.workers()}}
+        self.record_memory(srv, key)
         if key == "throughput":
             self.r["memory"] = self.r["memory_by"][key]
         self.note_cmd(f"python -m bench.load --port PORT --paths PATHS.json --duration {self.args.duration} "
                       f"--concurrency {conc}   # separate process, threads + http.client")
+
+    def load(self, srv, path_file, conc, duration, extra):
+        """One run of the load generator (a separate process) against `srv`:
+        its summary, with the server's CPU time per answered request."""
+        pids = srv.workers()
+        cpu0 = {p: cpu_seconds(p) for p in pids}
+        _s, out = run([PY, "-m", "bench.load", "--port", str(srv.port), "--paths", str(path_file),
+                       "--duration", str(duration), "--concurrency", str(conc), *extra],
+                      django_env(self.work), duration + 120, "load generator")
+        res = last_json(out)
+        cpu1 = {p: cpu_seconds(p) for p in pids}
+        res["server_cpu_s"] = sum((cpu1[p] or 0) - (cpu0[p] or 0) for p in pids)
+        res["server_cpu_ms_per_req"] = 1000 * res["server_cpu_s"] / max(res["ok"], 1)
+        return res
+
+    def record_memory(self, srv, key):
+        """Memory of the master and each worker now, kept as memory_by[key]."""
+        mem = {"master": memory_mb(srv.proc.pid), "workers": {str(p): memory_mb(p) for p in srv.workers()}}
+        self.r.setdefault("memory_by", {})[key] = mem
+        return mem
 
     def wide_mix(self, srv):
         """Many distinct queries, each sent once (API and page in turn): what
@@ -589,19 +600,10 @@ class Bench:
         path_file = self.work / "paths-wide.json"
         path_file.write_text(json.dumps(paths), encoding="utf-8")
         conc = self.args.concurrency or 2 * max(len(srv.workers()), 1)
-        pids = srv.workers()
-        cpu0 = {p: cpu_seconds(p) for p in pids}
-        _s, out = run([PY, "-m", "bench.load", "--port", str(srv.port), "--paths", str(path_file),
-                       "--duration", "600", "--concurrency", str(conc), "--once"],
-                      django_env(self.work), 720, "load generator (wide mix)")
-        res = last_json(out)
-        cpu1 = {p: cpu_seconds(p) for p in pids}
-        res["server_cpu_ms_per_req"] = 1000 * sum((cpu1[p] or 0) - (cpu0[p] or 0) for p in pids) / max(res["ok"], 1)
+        res = self.load(srv, path_file, conc, 600, ["--once"])
         res["queries"] = len(paths)
         self.r["wide"] = res
-        self.r.setdefault("memory_by", {})["wide"] = {"master": memory_mb(srv.proc.pid),
-                                                       "workers": {str(p): memory_mb(p) for p in srv.workers()}}
-        worst = max((m["rss"] for m in self.r["memory_by"]["wide"]["workers"].values() if m), default=0)
+        worst = max((m["rss"] for m in self.record_memory(srv, "wide")["workers"].values() if m), default=0)
         log(f"  wide mix: {len(paths)} distinct queries, {res['rps']:.1f}/s, {res['errors']} errors, "
             f"worst worker RSS {worst:.1f} MB")
         self.note_cmd(f"python -m bench.load --port PORT --paths WIDE.json --duration 600 --concurrency {conc} "
@@ -1060,7 +1062,7 @@ def report(r, commands, args):
         w("")
         w("| server | process | RSS | PSS | private (USS) |")
         w("|---|---|---|---|---|")
-        mem_rows = [(key, how_served) for key, how_served in THROUGHPUT_RUNS[::-1]]
+        mem_rows = list(THROUGHPUT_RUNS[::-1])
         if r.get("wide"):
             mem_rows.append(("wide", f"result cache on, after the wide mix ({r['wide']['queries']:,} distinct queries)"))
         for key, how_served in mem_rows:

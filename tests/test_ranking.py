@@ -325,8 +325,8 @@ def test_warm_prepares_the_norms_a_first_search_needs(index):
     assert all(len(norms) == view.size for norms in view._norms.values())
     assert not view._orders
     q.warm(view)  # and the number order a ranking by one word falls back on for ties
-    assert list(view._orders["number"]) == sorted(view.live, key=lambda d: (view.numbers[d] is None, view.numbers[d] or 0,
-                                                                      view.ids[d]))
+    assert list(view._orders["number"]) == sorted(view.live, key=lambda d: (view.numbers[d] is None,
+                                                                            view.numbers[d] or 0, view.ids[d]))
 
 
 def test_each_cache_keeps_one_copy_of_a_words_weighing(index):
