@@ -91,3 +91,44 @@ def test_unusable_database_answers_503_with_a_message(client, db, monkeypatch, u
     assert response.status_code == 503
     assert "存储暂时不可用" in response.content.decode()
     assert closed
+
+
+
+
+@pytest.mark.parametrize("unwritable", [None, "db.sqlite3", "data", "db.sqlite3-shm"])
+def test_a_connection_opened_on_unwritable_storage_is_not_kept(tmp_path, monkeypatch, unwritable):
+    """config.workers (production, CONN_MAX_AGE): a worker keeps its
+    connection between requests, except one opened while the database, its
+    directory or an existing -wal/-shm could not be written (SQLite opens
+    it read-only for good): that one is closed when its request ends, so the
+    next request sees storage made writable again. (The tests' database is
+    in memory, which Django never closes: a stand-in connection here; the
+    reliability tests do it with a real server and chmod.)"""
+    from django.core.signals import request_finished
+
+    from config import workers
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "db.sqlite3").touch()
+    (data / "db.sqlite3-shm").touch()
+    denied = {None: None, "data": str(data)}.get(unwritable, str(data / str(unwritable)))
+    monkeypatch.setattr(workers.os, "access", lambda path, mode: str(path) != denied)
+
+    class Connection:
+        vendor = "sqlite"
+        settings_dict = {"NAME": data / "db.sqlite3"}
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+        def close_if_unusable_or_obsolete(self):  # Django's own check (close_old_connections): keeps it
+            pass
+
+    conn = Connection()
+    monkeypatch.setattr(connections, "all", lambda initialized_only=False: [conn])
+    workers.keep_only_writable_connections()
+    workers._note_writability(sender=None, connection=conn)  # as connection_created does
+    request_finished.send(sender=None)
+    assert conn.closed == (unwritable is not None)
