@@ -5,6 +5,8 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from search import sync
+
 
 class SecurityHeadersMiddleware:
     """Add a Content-Security-Policy to every response that lacks one."""
@@ -49,3 +51,17 @@ class StorageUnavailableMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"error": message}, status=503, json_dumps_params={"ensure_ascii": False})
         return HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+
+
+class CatchUpMiddleware:
+    """Start this server process's background catch-up of the search index
+    (search.sync.start_catching_up) with its first request: in a forking
+    server that is the worker, never the master whose threads a fork would
+    not keep."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        sync.start_catching_up()
+        return self.get_response(request)

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "config.middleware.StorageUnavailableMiddleware",
+    "config.middleware.CatchUpMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,6 +133,13 @@ FILE_UPLOAD_HANDLERS = ["essays.uploads.SizeLimitUploadHandler"]
 SEARCH_INDEX_DIR = DATA_DIR / "index"
 # Ranked answers each server process keeps per index version (0: none).
 SEARCH_RESULT_CACHE = int(os.environ.get("ARCHIVE_SEARCH_CACHE", "256"))
+
+# Every server process drains the to-do list of index updates (search.queue)
+# in the background this often, taking rows at least this old (0: off).
+SEARCH_CATCH_UP_SECONDS = float(os.environ.get("ARCHIVE_CATCH_UP_SECONDS", "5"))
+# An admin upload indexes for at most this long before it reports; what is
+# left is indexed by the background catch-up, and the report says so.
+ESSAY_UPLOAD_INDEX_SECONDS = float(os.environ.get("ESSAY_UPLOAD_INDEX_SECONDS", "20"))
 
 ESSAYS_PER_PAGE = 20
 

@@ -129,25 +129,71 @@ class EssayAdmin(admin.ModelAdmin):
                 outcomes += [ImportOutcome(clean_source_name(u.name), FAILED, reason=reason)
                              for u in form.cleaned_data["files"]]
                 return self._upload_response(request, form, outcomes)
-            with batched_indexing() as batch:
+            # The report comes back within ESSAY_UPLOAD_INDEX_SECONDS of
+            # indexing however large the batch: every file is saved (and
+            # listed for the index in the same transaction), and what the
+            # time leaves is indexed by the background catch-up.
+            with batched_indexing(seconds=settings.ESSAY_UPLOAD_INDEX_SECONDS) as batch:
                 for upload in form.cleaned_data["files"]:
                     # Oversized files were dropped while streaming in
                     # (essays.uploads); the parser enforces the limit again.
                     outcome = import_essay_bytes(upload.read(settings.ESSAY_MAX_BYTES + 1), upload.name)
                     batch.touch(outcome.essay_id)
                     outcomes.append(outcome)
+            pending = batch.pending & {o.essay_id for o in outcomes}
             if batch.error:
-                messages.error(request, "文章已保存，但搜索索引没能更新（" + batch.error
-                               + "）。请管理员运行 python manage.py check_index --fix。")
+                messages.error(request, "文章已保存，但搜索索引暂时没能更新（" + batch.error
+                               + "）。系统会在后台自动重试；如果问题持续，请管理员运行 "
+                               "python manage.py check_index --fix。")
+            elif pending:
+                messages.warning(request, f"文章均已保存；其中 {len(pending)} 篇的搜索索引仍在后台更新，"
+                                 "稍后即可搜到，无需重新上传。")
+            return self._upload_response(request, form, outcomes, pending)
         return self._upload_response(request, form, outcomes)
 
-    def _upload_response(self, request, form, outcomes):
+    # -- edits and deletes: tell the editor when the index is behind -------
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if request.method == "POST" and object_id is not None:
+            self._warn_if_pending(request, [object_id])
+        return response
+
+    def delete_view(self, request, object_id, extra_context=None):
+        response = super().delete_view(request, object_id, extra_context)
+        if request.method == "POST":
+            self._warn_if_pending(request, [object_id])
+        return response
+
+    def delete_queryset(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        request._deleted_ids = ids
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.method == "POST" and getattr(request, "_deleted_ids", None):
+            self._warn_if_pending(request, request._deleted_ids)
+        return response
+
+    def _warn_if_pending(self, request, ids):
+        """After a save or delete has committed: if the index could not
+        take the change, say so (it is listed and caught up later)."""
+        try:
+            ids = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            return
+        if service.pending_essays(ids):
+            messages.warning(request, "改动已保存，但搜索索引暂时无法更新（可能是索引目录不可写）。"
+                             "系统会在后台自动重试；在此之前搜索结果可能仍是旧的。")
+
+    def _upload_response(self, request, form, outcomes, pending=frozenset()):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "上传文章",
             "form": form,
             "outcomes": outcomes,
+            "pending": pending,
             "counts": summarize(outcomes) if outcomes is not None else None,
             "changelist_url": reverse("admin:essays_essay_changelist"),
         }

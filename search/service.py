@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 
 from . import query as q
+from . import queue
 from .index import EssayDoc, IndexUnavailable, WhooshIndex  # noqa: F401  (re-exported)
 from .snippets import occurrences
 from .syntax import QueryError, parse_query  # noqa: F401  (re-exported)
@@ -51,6 +52,12 @@ def index_writable():
     """Whether the index can take writes now (checked before an upload, so
     that an upload that could not become searchable saves nothing)."""
     return get_index().writable()
+
+
+def pending_essays(ids=None):
+    """Of these essay ids (None: any), those whose change the index has
+    not taken yet (search.queue): the background catch-up will."""
+    return queue.pending_essays(ids)
 
 
 def indexed_digests():

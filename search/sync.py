@@ -1,21 +1,30 @@
 """The one place that keeps the index in step with the database.
 
-Saving or deleting an Essay schedules an index update for after the
-transaction commits. Inside `batched_indexing()` (bulk imports) updates are
-collected and written together, in chunks, at the end of the block.
-`reconcile()` compares the database with the index and repairs drift; the
-import command, `rebuild_index` and `check_index --fix` all end with it.
+Saving or deleting an Essay lists it in the durable to-do list
+(search.queue) in the same transaction, and schedules an index update for
+after the commit. Inside `batched_indexing()` (bulk imports, uploads)
+updates are collected and written together at the end of the block, within
+an optional time budget; what the budget leaves, or what fails, stays
+listed. `catch_up()` drains the list: server processes run it in the
+background (`start_catching_up`), and the import command, `rebuild_index`
+and `check_index --fix` end with it. `reconcile()` compares the database
+with the index and repairs drift.
 """
+import fcntl
 import logging
+import os
 import threading
+import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 from django.db.models.signals import post_delete, post_save
 
 from essays.models import Essay
 
-from . import service
+from . import queue, service
 
 log = logging.getLogger(__name__)
 _state = threading.local()
@@ -25,6 +34,7 @@ class _Batch:
     def __init__(self):
         self.touched = set()
         self.error = None  # why the index could not be brought in step, if so
+        self.pending = set()  # essay ids still waiting for the index after the block
 
     def touch(self, essay_id):
         """Make sure this essay is in step at the end of the batch, whether
@@ -35,10 +45,12 @@ class _Batch:
 
 
 @contextmanager
-def batched_indexing(enabled=True, progress_factory=None):
+def batched_indexing(enabled=True, progress_factory=None, seconds=None):
     """Collect index updates for the block and apply them at its end;
     `progress_factory(total)`, if given, makes the progress bar of that
-    final indexing step."""
+    final indexing step. With `seconds`, the indexing stops once that much
+    time has passed since the block began: what is left stays in the
+    to-do list for the background catch-up, and `batch.pending` names it."""
     outer = getattr(_state, "batch", None)
     if outer is not None:  # nested: the outer block applies everything
         yield outer
@@ -46,29 +58,37 @@ def batched_indexing(enabled=True, progress_factory=None):
     if not enabled:
         yield _Batch()
         return
+    deadline = time.monotonic() + seconds if seconds is not None else None
     batch = _state.batch = _Batch()
     try:
         yield batch
     finally:
         _state.batch = None
     try:
-        reconcile(ids=batch.touched, progress_factory=progress_factory)
+        # Essays listed by earlier work that died are taken along.
+        ids = batch.touched | queue.pending_essays()
+        batch.pending = set(reconcile(ids=ids, progress_factory=progress_factory, deadline=deadline).left)
     except Exception as err:
-        # The essays are saved; the index lags until check_index --fix.
+        # The essays are saved and listed: the catch-up brings them in step.
         # Callers report batch.error to the person who asked for the work.
-        log.exception("could not update the search index for %d essays; run check_index --fix",
+        log.exception("could not update the search index for %d essays; they stay listed for the "
+                      "background catch-up (or run check_index --fix)",
                       len(batch.touched))
         batch.error = f"{type(err).__name__}: {err}"
+        batch.pending = queue.pending_essays(batch.touched)
 
 
 def _on_change(sender, instance, **kwargs):
-    """A saved or deleted essay: _apply looks at the database after the
-    commit, so one handler serves both."""
+    """A saved or deleted essay: listed in this transaction; _apply looks
+    at the database after the commit, so one handler serves both."""
+    pk = instance.pk
+    if pk is None:
+        return
+    queue.enqueue(pk)
     batch = getattr(_state, "batch", None)
     if batch is not None:
-        batch.touch(instance.pk)
+        batch.touch(pk)
         return
-    pk = instance.pk
     transaction.on_commit(lambda: _apply(pk))
 
 
@@ -89,9 +109,10 @@ _LOST = "the search index is missing; not indexing essays %s. Run `python manage
 
 def _apply(pk):
     """Index one essay as the database has it now (or remove it). A failure
-    here must not undo the editor's saved work: it is logged, and
-    check_index finds and repairs the drift."""
+    here must not undo the editor's saved work: it is logged, the essay
+    stays listed, and the catch-up retries it."""
     try:
+        seen = [row for row, _essay in queue.rows([pk])]
         if _index_lost([pk]):
             log.error(_LOST, pk)
             return
@@ -100,8 +121,10 @@ def _apply(pk):
             service.remove_essays([pk])
         else:
             service.index_essays([essay])
+        queue.clear(seen)
     except Exception:
-        log.exception("could not update the search index for essay %s; run check_index --fix", pk)
+        log.exception("could not update the search index for essay %s; it stays listed for the background "
+                      "catch-up (or run check_index --fix)", pk)
 
 
 def drift(ids=None):
@@ -123,32 +146,122 @@ def drift(ids=None):
     return missing, stale, orphans
 
 
-def _essays(ids, chunk=500):
+def _essays(ids, chunk=500, deadline=None, taken=None):
     """The essays with these ids, read from the database a chunk at a time
-    so a 20,000-essay repair never holds them all in memory."""
+    so a 20,000-essay repair never holds them all in memory; none after
+    `deadline` (time.monotonic()); each one given is appended to `taken`."""
     for start in range(0, len(ids), chunk):
         rows = Essay.objects.in_bulk(ids[start:start + chunk])
-        yield from (rows[k] for k in ids[start:start + chunk] if k in rows)
+        for k in ids[start:start + chunk]:
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            if k in rows:
+                if taken is not None:
+                    taken.append(k)
+                yield rows[k]
 
 
-def reconcile(ids=None, progress_factory=None):
-    """Repair drift for the given essay ids (None: all). Returns the drift
-    that was found and repaired."""
+@dataclass(frozen=True)
+class Repair:
+    """What reconcile found (and repaired), and what it left for later."""
+
+    missing: list
+    stale: list
+    orphans: list
+    left: list = field(default_factory=list)  # out of time: still to index
+
+    @property
+    def total(self):
+        return len(self.missing) + len(self.stale) + len(self.orphans)
+
+
+def reconcile(ids=None, progress_factory=None, deadline=None):
+    """Repair drift for the given essay ids (None: all), indexing nothing
+    after `deadline` (time.monotonic()), and remove from the to-do list
+    every row read before the repair whose essay is now in step."""
     if ids is not None and _index_lost(ids):
         log.error(_LOST, ", ".join(str(i) for i in sorted(ids)[:20]))
         raise service.IndexUnavailable(
             "the search index is missing; run `python manage.py rebuild_index`")
+    seen = queue.rows(ids)
     service.get_index().open(create=True)
     missing, stale, orphans = drift(ids)
-    todo = missing + stale
-    progress = progress_factory(len(todo)) if (progress_factory and todo) else None
-    if todo:
-        service.index_essays(_essays(todo), progress=progress)
     if orphans:
         service.remove_essays(orphans)
+    todo = missing + stale
+    progress = progress_factory(len(todo)) if (progress_factory and todo) else None
+    taken = []
+    if todo and (deadline is None or time.monotonic() < deadline):
+        service.index_essays(_essays(todo, deadline=deadline, taken=taken), progress=progress)
     if progress:
         progress.close()
-    return missing, stale, orphans
+    done = set(taken)
+    left = [pk for pk in todo if pk not in done]
+    waiting = set(left)
+    queue.clear(row for row, essay in seen if essay not in waiting)
+    return Repair(missing, stale, orphans, left)
+
+
+def catch_up(older_than=None, deadline=None):
+    """Bring every listed essay in step (those listed at least `older_than`
+    seconds ago, if given, so a request still indexing its own changes is
+    left to it). Returns the Repair, or None if nothing was listed."""
+    ids = {essay for _row, essay in queue.rows(older_than=older_than)}
+    if not ids:
+        return None
+    return reconcile(ids=ids, deadline=deadline)
+
+
+# -- the background catch-up of a server process ----------------------------
+_started = {"pid": None}
+_start_lock = threading.Lock()
+
+
+def start_catching_up():
+    """Start this process's catch-up thread, once per process (a forked
+    worker starts its own): every SEARCH_CATCH_UP_SECONDS it drains the
+    rows at least that old. One process at a time does it (a file lock in
+    the data directory); 0 turns it off."""
+    interval = settings.SEARCH_CATCH_UP_SECONDS
+    if interval <= 0 or _started["pid"] == os.getpid():
+        return
+    with _start_lock:
+        if _started["pid"] == os.getpid():
+            return
+        _started["pid"] = os.getpid()
+        threading.Thread(target=_catch_up_forever, args=(interval,), name="search-catch-up", daemon=True).start()
+
+
+def _catch_up_forever(interval):
+    lock_path = os.path.join(settings.DATA_DIR, "catch-up.lock")
+    while True:
+        time.sleep(interval)
+        try:
+            catch_up_once(lock_path, interval)
+        except Exception:
+            log.exception("background catch-up of the search index failed; retrying in %s s", interval)
+        finally:
+            connections.close_all()  # this thread's own: nothing else closes them
+
+
+def catch_up_once(lock_path, older_than):
+    """One round of the background catch-up, if no other process is doing
+    one (the lock is the kernel's: it goes with a process that dies)."""
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None  # a read-only data directory: nothing could be written anyway
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        repair = catch_up(older_than=older_than)
+        if repair is not None and (repair.total or repair.left):
+            log.info("search index caught up: %d essays indexed or removed", repair.total)
+        return repair
+    finally:
+        os.close(fd)
 
 
 def connect():

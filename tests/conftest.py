@@ -13,6 +13,9 @@ def data_dir(tmp_path, settings):
     """Point DATA_DIR and the index at a fresh temp folder."""
     settings.DATA_DIR = tmp_path
     settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    # No background catch-up thread in the test process: tests drain the
+    # to-do list themselves (search.sync.catch_up).
+    settings.SEARCH_CATCH_UP_SECONDS = 0
     return tmp_path
 
 

@@ -164,6 +164,8 @@ def test_writes_after_the_index_was_lost_do_not_hide_the_loss(client, settings, 
     import shutil
 
     first = import_one(1, "甲", ["狠抓落实。"])
+    # An essay nothing touches afterwards: only a full rebuild restores it.
+    import_one(4, "丁", ["落实到底。"])
     shutil.rmtree(settings.SEARCH_INDEX_DIR)
     second = import_one(2, "乙", ["也要落实。"])  # signal -> _apply
     first.title = "甲改"
@@ -178,8 +180,8 @@ def test_writes_after_the_index_was_lost_do_not_hide_the_loss(client, settings, 
     assert_unavailable(client)
 
     code, out, _ = run("rebuild_index")
-    assert code == 0 and "indexed 3 essays" in out
-    assert len(ids("落实")) == 3 and ids("title:甲改") == [first.pk] and second.pk in ids("落实")
+    assert code == 0 and "indexed 4 essays" in out
+    assert len(ids("落实")) == 4 and ids("title:甲改") == [first.pk] and second.pk in ids("落实")
     assert_in_step()
 
 

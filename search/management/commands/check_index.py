@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand
 
 from essays.progress import Progress
-from search import sync
+from search import queue, sync
 from search.index import IndexUnavailable
 
 
@@ -12,7 +12,8 @@ def _ids(ids):
 
 
 class Command(BaseCommand):
-    help = "Report essays missing from or stale in the search index; --fix repairs them."
+    help = ("Report essays missing from or stale in the search index, and essays still waiting for an "
+            "index update; --fix repairs them.")
 
     def add_arguments(self, parser):
         parser.add_argument("--fix", action="store_true", help="repair what is found")
@@ -23,11 +24,13 @@ class Command(BaseCommand):
         except IndexUnavailable as err:
             self.stderr.write(f"{err}. Run `python manage.py rebuild_index` to restore it.")
             raise SystemExit(2)
+        waiting = sorted(queue.pending_essays())
         for label, ids in (("missing from the index", missing), ("stale in the index", stale),
-                           ("in the index but not in the database", orphans)):
+                           ("in the index but not in the database", orphans),
+                           ("waiting for an index update", waiting)):
             if ids:
                 self.stdout.write(f"{len(ids)} essays {label}: {_ids(ids)}")
-        if not (missing or stale or orphans):
+        if not (missing or stale or orphans or waiting):
             self.stdout.write("index is in step with the database")
             return
         if not fix:

@@ -25,8 +25,8 @@ class Command(BaseCommand):
         docs = (service.essay_doc(e) for e in Essay.objects.all().iterator(chunk_size=500))
         index.write(add=docs, clear=True, progress=progress)
         progress.close()
-        # Essays saved while the rebuild ran are brought in step now.
-        missing, stale, orphans = sync.reconcile()
+        # Essays saved while the rebuild ran are brought in step now, and
+        # the to-do list is cleared of what the rebuild covered.
+        repair = sync.reconcile()
         self.stdout.write(f"indexed {total} essays"
-                          + (f"; then repaired {len(missing) + len(stale) + len(orphans)} changed meanwhile"
-                             if missing or stale or orphans else ""))
+                          + (f"; then repaired {repair.total} changed meanwhile" if repair.total else ""))
