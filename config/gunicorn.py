@@ -15,7 +15,7 @@ worker_class = "config.workers.SyncWorkerClosingIdleConnections"
 # gunicorn 27's control socket would live in $HOME, outside the data
 # directory, and a second instance under the same user takes it over.
 control_socket_disable = True
-timeout = 60
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # seconds a request may hold a worker
 graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"
