@@ -56,6 +56,7 @@ MAX_TERM_SETS = 400  # tested terms' document sets kept per view (see TermSetCac
 # search app (0: every search matches and ranks afresh, as `make bench` measures too).
 RESULT_CACHE_SIZE = 256
 _TOC_NAME = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc$")  # whoosh's table-of-contents files
+_TOC_TEMP = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")  # one being written (renamed into place)
 
 
 class IndexUnavailable(Exception):
@@ -280,13 +281,13 @@ class WhooshIndex:
                     if count >= COMMIT_EVERY and not clear:
                         more = True
                         break
+                if clear:
+                    writer.commit(mergetype=writing.CLEAR)
+                else:
+                    writer.commit(mergetype=writing.NO_MERGE if more else writing.MERGE_SMALL)
             except BaseException:
-                writer.cancel()
+                self._abandon(writer)
                 raise
-            if clear:
-                writer.commit(mergetype=writing.CLEAR)
-            else:
-                writer.commit(mergetype=writing.NO_MERGE if more else writing.MERGE_SMALL)
             frequent[writer.newsegment.segment_id()] = writer.frequent_words
             first = False
             written += count
@@ -294,6 +295,40 @@ class WhooshIndex:
                 break
         if clear or written >= SIDECAR_AFTER:
             self._write_sidecars(ix, frequent)
+
+    def _abandon(self, writer):
+        """After a write failed (a full disk, a killed commit): remove what
+        the writer left, its temporary pool and the files of its new
+        segment (unless a table of contents written after all refers to
+        them), then release the lock. Every step is tried on its own: the
+        disk that failed the write may fail some of them too."""
+        for step in (writer._close_segment, writer._tempstorage.destroy, lambda: self._remove_segment(writer)):
+            try:
+                step()
+            except Exception:
+                log.warning("cleaning up after a failed index write", exc_info=True)
+        writer.is_closed = True
+        if writer.writelock:
+            try:
+                writer.writelock.release()
+            except Exception:
+                log.warning("releasing the index lock after a failed write", exc_info=True)
+
+    def _remove_segment(self, writer):
+        segid = writer.newsegment.segment_id()
+        try:
+            kept = {seg.segment_id() for seg in _storage(self.path).open_index(INDEX_NAME)._segments()}
+        except Exception:
+            kept = set()
+        if segid in kept:
+            return
+        prefix = f"{segid}."  # segment ids carry the index name: essays_<random>
+        for name in os.listdir(self.path):
+            if name.startswith(prefix) or _TOC_TEMP.match(name):
+                try:
+                    os.unlink(os.path.join(self.path, name))
+                except FileNotFoundError:
+                    pass
 
     def _write_sidecars(self, ix, frequent=None):
         """After a bulk write: the sidecar files of the new segments, so that
