@@ -16,12 +16,15 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 
+from .manifest import ManifestError, parse_manifest
 from .models import Essay
 from .parsing import EssayParseError, parse_essay_bytes
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 STATUS_LABELS = {CREATED: "新建", UPDATED: "更新", UNCHANGED: "未变", FAILED: "失败"}
 ESSAY_SUFFIXES = {".txt", ".htm", ".html"}
+MANIFEST_NAME = "metadata.csv"  # a directory's own manifest
+MAX_MANIFEST_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,11 @@ def clean_source_name(name):
     return name[:255]
 
 
-def import_essay_bytes(data, source_name, dry_run=False):
-    """Parse one file's bytes and create, update or leave its essay.
+def import_essay_bytes(data, source_name, dry_run=False, metadata=None):
+    """Parse one file's bytes and create, update or leave its essay, and
+    set its publication metadata from `metadata` (an essays.manifest
+    Metadata: only the fields it was given; None leaves them alone). A file
+    whose text is unchanged but whose metadata changed counts as updated.
 
     Never raises for a bad file: the outcome says `failed` and why.
     """
@@ -60,20 +66,50 @@ def import_essay_bytes(data, source_name, dry_run=False):
         # then mostly hashing.
         digest = hashlib.sha256(data).hexdigest()
         known = (Essay.objects.filter(source_name=source_name, content_hash=digest)
-                 .order_by().values_list("pk", "title").first())
+                 .order_by().only("pk", "title", *_METADATA_COLUMNS).first())
         if known is not None:
-            return ImportOutcome(source_name, UNCHANGED, known[0], known[1])
+            if not _metadata_differs(known, metadata):
+                return ImportOutcome(source_name, UNCHANGED, known.pk, known.title)
+            try:
+                return _store_metadata(known.pk, source_name, metadata, dry_run)
+            except DatabaseError as err:
+                return ImportOutcome(source_name, FAILED, title=known.title, reason=f"数据库错误：{err}")
     try:
         parsed = parse_essay_bytes(data, source_name, max_bytes=settings.ESSAY_MAX_BYTES)
     except EssayParseError as err:
         return ImportOutcome(source_name, FAILED, reason=err.reason)
     try:
-        return _store(parsed, source_name, dry_run)
+        return _store(parsed, source_name, dry_run, metadata)
     except DatabaseError as err:
-        return ImportOutcome(source_name, FAILED, title=parsed.title, reason=f"database error: {err}")
+        return ImportOutcome(source_name, FAILED, title=parsed.title, reason=f"数据库错误：{err}")
 
 
-def _store(parsed, source_name, dry_run):
+_METADATA_COLUMNS = ("date_start", "date_end", "date_precision", "source", "author", "column", "source_url")
+
+
+def _metadata_differs(essay, metadata):
+    if metadata is None:
+        return False
+    current = essay.metadata_values()
+    return any(current[name] != getattr(metadata, name) for name in metadata.given)
+
+
+def _set_metadata(essay, metadata):
+    for name in metadata.given if metadata is not None else ():
+        essay.set_metadata(name, getattr(metadata, name))
+
+
+def _store_metadata(pk, source_name, metadata, dry_run):
+    """Only the metadata of an essay whose text is unchanged."""
+    with transaction.atomic():
+        essay = Essay.objects.select_for_update().get(pk=pk)
+        if not dry_run:
+            _set_metadata(essay, metadata)
+            essay.save()
+    return ImportOutcome(source_name, UPDATED, essay.pk, essay.title, reason="元数据已更新")
+
+
+def _store(parsed, source_name, dry_run, metadata=None):
     fields = {
         "number": parsed.number,
         "title": parsed.title[:500],
@@ -97,20 +133,28 @@ def _store(parsed, source_name, dry_run):
                                      reason=f"same content as {twin[3]}")
             if dry_run:
                 return ImportOutcome(source_name, CREATED, None, parsed.title)
-            essay = Essay.objects.create(source_name=source_name, **fields)
+            essay = Essay(source_name=source_name, **fields)
+            _set_metadata(essay, metadata)
+            essay.save()
             return ImportOutcome(source_name, CREATED, essay.pk, essay.title)
         essay = Essay.objects.select_for_update().get(pk=same[0])
         if essay.content_hash == parsed.content_hash:
-            return ImportOutcome(source_name, UNCHANGED, essay.pk, essay.title)
+            if not _metadata_differs(essay, metadata):
+                return ImportOutcome(source_name, UNCHANGED, essay.pk, essay.title)
+            if not dry_run:
+                _set_metadata(essay, metadata)
+                essay.save()
+            return ImportOutcome(source_name, UPDATED, essay.pk, essay.title, reason="元数据已更新")
         if dry_run:
             return ImportOutcome(source_name, UPDATED, essay.pk, parsed.title)
         for key, value in fields.items():
             setattr(essay, key, value)
+        _set_metadata(essay, metadata)
         essay.save()
         return ImportOutcome(source_name, UPDATED, essay.pk, essay.title)
 
 
-def import_essay_file(path, dry_run=False):
+def import_essay_file(path, dry_run=False, metadata=None):
     """Import one file from disk; the file's base name is its source name."""
     path = Path(path)
     try:
@@ -121,7 +165,7 @@ def import_essay_file(path, dry_run=False):
         data = path.read_bytes()
     except OSError as err:
         return ImportOutcome(clean_source_name(path.name), FAILED, reason=f"cannot read file: {err.strerror or err}")
-    return import_essay_bytes(data, path.name, dry_run=dry_run)
+    return import_essay_bytes(data, path.name, dry_run=dry_run, metadata=metadata)
 
 
 def find_essay_files(paths):
@@ -149,3 +193,45 @@ def summarize(outcomes):
     for outcome in outcomes:
         counts[outcome.status] += 1
     return counts
+
+
+def find_manifests(paths):
+    """The metadata.csv of every directory among `paths` and below them."""
+    found = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                if MANIFEST_NAME in files:
+                    found.append(Path(root) / MANIFEST_NAME)
+    return found
+
+
+def read_manifest(data, name):
+    """parse_manifest, with the size limit; ManifestError for a manifest
+    that cannot be used at all."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"{name}：文件超过 {MAX_MANIFEST_BYTES // (1024 * 1024)} MB")
+    return parse_manifest(data, name)
+
+
+def read_manifest_file(path):
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ManifestError(f"{path}：无法读取（{err.strerror or err}）") from None
+    return read_manifest(data, str(path))
+
+
+def metadata_by_file(manifests, imported_names):
+    """(file name -> Metadata, [problem lines]) from these Manifests, later
+    ones overriding earlier ones for the same file; each manifest's bad rows
+    and its rows for files not being imported are problems."""
+    by_name, problems = {}, []
+    names = [clean_source_name(n) for n in imported_names]
+    for manifest in manifests:
+        problems += [f"{manifest.name} {p}" for p in manifest.problems + manifest.unused(names)]
+        by_name.update(manifest.rows)
+    return by_name, problems

@@ -6,6 +6,8 @@ from django.db import connection, models
 from django.db.models import F
 from django.urls import reverse
 
+from .dates import PartialDate
+
 # Essays are listed by their sequence number; essays without one come last.
 ORDERING = (F("number").asc(nulls_last=True), "id")
 
@@ -75,6 +77,20 @@ class Essay(models.Model):
     # The stable reference an import is keyed on: the file's name.
     source_name = models.CharField("来源文件", max_length=255, unique=True)
     content_hash = models.CharField("内容哈希", max_length=64, db_index=True)
+    # Publication metadata, all optional (essays.manifest, the admin). A date
+    # known only to the year or month is stored as the first and last day of
+    # that period (essays.dates.PartialDate) with its precision.
+    date_start = models.DateField("发表日期（起）", null=True, blank=True, db_index=True)
+    date_end = models.DateField("发表日期（止）", null=True, blank=True, db_index=True)
+    date_precision = models.CharField("日期精度", max_length=5, blank=True,
+                                      choices=[("year", "年"), ("month", "月"), ("day", "日")])
+    source = models.CharField("来源", max_length=100, blank=True, db_index=True,
+                              help_text="刊发媒体或机构，如 人民日报、求是、新华社")
+    author = models.CharField("作者", max_length=100, blank=True, db_index=True,
+                              help_text="如 任仲平、本报评论员")
+    column = models.CharField("栏目/体裁", max_length=100, blank=True, db_index=True,
+                              help_text="如 社论、评论员文章、讲话")
+    source_url = models.URLField("原文链接", max_length=500, blank=True)
     created = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
     updated = models.DateTimeField("更新时间", auto_now=True)
 
@@ -90,6 +106,27 @@ class Essay(models.Model):
 
     def get_absolute_url(self):
         return reverse("essays:detail", args=[self.pk])
+
+    @property
+    def date(self):
+        """The publication date as known (essays.dates.PartialDate), or None."""
+        return PartialDate.from_stored(self.date_start, self.date_precision)
+
+    @date.setter
+    def date(self, value):
+        self.date_start = value.start if value else None
+        self.date_end = value.end if value else None
+        self.date_precision = value.precision if value else ""
+
+    METADATA_FIELDS = ("date", "source", "author", "column", "url")
+
+    def metadata_values(self):
+        """The metadata as essays.manifest names it: date, source, author, column, url."""
+        return {"date": self.date, "source": self.source, "author": self.author, "column": self.column,
+                "url": self.source_url}
+
+    def set_metadata(self, name, value):
+        setattr(self, "source_url" if name == "url" else name, value)
 
     @property
     def paragraph_count(self):

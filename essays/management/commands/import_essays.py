@@ -1,22 +1,39 @@
-"""python manage.py import_essays PATH [PATH ...]"""
+"""python manage.py import_essays PATH [PATH ...] [--metadata FILE] [--dry-run]"""
 from django.core.management.base import BaseCommand, CommandError
 
-from essays.importing import FAILED, find_essay_files, import_essay_file, summarize
+from essays.importing import (FAILED, find_essay_files, find_manifests, import_essay_file, metadata_by_file,
+                              read_manifest_file, summarize)
+from essays.manifest import ManifestError
 from essays.progress import Progress
 from search.sync import batched_indexing
 
 
 class Command(BaseCommand):
-    help = "Import essay files and directories (recursively). Safe to run again."
+    help = ("Import essay files and directories (recursively), with publication metadata from "
+            "each directory's metadata.csv and --metadata. Safe to run again.")
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="essay files or directories")
+        parser.add_argument("--metadata", action="append", default=[], metavar="FILE",
+                            help="a CSV manifest (file,date,source,author,column,url); may be repeated")
         parser.add_argument("--dry-run", action="store_true", help="parse and report, write nothing")
 
-    def handle(self, paths, dry_run=False, **options):
+    def handle(self, paths, metadata=(), dry_run=False, **options):
         files = find_essay_files(paths)
         if not files:
             raise CommandError("no essay files found in: " + ", ".join(paths))
+        manifests, problems = [], []
+        for path in find_manifests(paths) + list(metadata):
+            try:
+                manifests.append(read_manifest_file(path))
+            except ManifestError as err:
+                # A manifest that cannot be used: the files are imported
+                # without it (their metadata stays as it was).
+                problems.append(f"{err.reason}; this manifest was not used")
+        by_name, row_problems = metadata_by_file(manifests, [p.name for p in files])
+        problems += row_problems
+        for problem in problems:
+            self.stderr.write(f"METADATA {problem}")
         progress = Progress(len(files), label="importing", stream=self.stderr._out)
         outcomes = []
         # One index writer for the whole run instead of one per essay; the
@@ -27,7 +44,7 @@ class Command(BaseCommand):
 
         with batched_indexing(enabled=not dry_run, progress_factory=indexing_progress) as batch:
             for path in files:
-                outcome = import_essay_file(path, dry_run=dry_run)
+                outcome = import_essay_file(path, dry_run=dry_run, metadata=by_name.get(path.name))
                 outcomes.append(outcome)
                 batch.touch(outcome.essay_id)
                 if outcome.status == FAILED:
@@ -39,6 +56,7 @@ class Command(BaseCommand):
                               "the essays are saved: run `python manage.py check_index --fix`")
         counts = summarize(outcomes)
         prefix = "dry run, nothing written: " if dry_run else ""
-        self.stdout.write(prefix + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        if counts[FAILED] or batch.error:
+        self.stdout.write(prefix + ", ".join(f"{k} {v}" for k, v in counts.items())
+                          + (f"; {len(problems)} metadata problems" if problems else ""))
+        if counts[FAILED] or batch.error or problems:
             raise SystemExit(1)
