@@ -41,6 +41,16 @@ POLICY = ("高质量发展", "全面从严治党", "乡村振兴", "新时代", 
           "中国式现代化", "营商环境", "科技创新", "民生福祉", "主题教育", "干事创业")
 TITLE_TEMPLATES = ("让{a}成为{b}", "以{a}推动{b}", "在{a}中{b}", "{a}要{b}", "把{a}落到{b}",
                    "{a}{b}", "奋力{a}{b}", "坚持{a}推进{b}", "{a}助力{b}")
+# Publication metadata (metadata.csv): dates over 20 years, most to the day,
+# some to the month or year only, a few unknown; sources, authors and columns
+# drawn with weights, as an archive's are skewed.
+FIRST_DAY, DAYS = 731_947, 7_305  # date(2005, 1, 1).toordinal(); 20 years
+SOURCES = (("人民日报", 40), ("求是", 12), ("新华社", 15), ("光明日报", 10), ("经济日报", 8), ("学习时报", 6),
+           ("中国纪检监察报", 5), ("解放军报", 4))
+AUTHORS = (("", 30), ("本报评论员", 25), ("任仲平", 6), ("宣言", 5), ("国纪平", 4), ("钟声", 6), ("辛识平", 8),
+           ("仲祖文", 4), ("人民日报评论部", 12))
+COLUMNS = (("评论", 35), ("社论", 10), ("评论员文章", 25), ("讲话", 8), ("理论", 12), ("时评", 10))
+MANIFEST_COLUMNS = ("file", "date", "source", "author", "column", "url")
 ODD_KINDS = ("gb18030", "bom", "crlf", "p_tags", "entities", "no_number", "hostile", "html_only")
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 
@@ -167,6 +177,44 @@ def corpus_texts(count, seed=1, avg_chars=1500):
         yield seq, title, paragraphs
 
 
+def _pick(rng, weighted):
+    names, weights = zip(*weighted)
+    return rng.choices(names, weights)[0]
+
+
+def metadata_row(seed, seq):
+    """The manifest row of essay `seq`: (file, date, source, author, column,
+    url), from its own random stream (the texts are the same with or without
+    it). Dates: 85 % to the day, 8 % to the month, 4 % to the year, 3 % none,
+    written in the several forms manifests use."""
+    import datetime
+
+    rng = _essay_rng(seed, f"meta{seq}")
+    day = datetime.date.fromordinal(FIRST_DAY + int(rng.random() * DAYS))
+    kind = rng.random()
+    if kind < 0.85:
+        date = rng.choice((day.isoformat(), f"{day.year}年{day.month}月{day.day}日", f"{day:%Y/%m/%d}"))
+    elif kind < 0.93:
+        date = rng.choice((f"{day:%Y-%m}", f"{day.year}年{day.month}月"))
+    elif kind < 0.97:
+        date = str(day.year)
+    else:
+        date = ""
+    source = _pick(rng, SOURCES)
+    url = f"https://example.org/{day:%Y%m%d}/{seq}.html" if rng.random() < 0.7 else ""
+    return (f"{seq:06d}.txt", date, source, _pick(rng, AUTHORS), _pick(rng, COLUMNS), url)
+
+
+def write_manifest(out_dir, count, seed=1):
+    """Write out_dir/metadata.csv for essays 1..count (bench.generate's names)."""
+    import csv
+
+    with open(Path(out_dir) / "metadata.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(MANIFEST_COLUMNS)
+        writer.writerows(metadata_row(seed, seq) for seq in range(1, count + 1))
+
+
 def render(seq, title, paragraphs):
     """Return the file text in seed format: name line, newline, one-line HTML body."""
     return f"{seq}{title}.txt\n" + "".join(SPAN + p + PARA_END for p in paragraphs)
@@ -202,7 +250,8 @@ def render_odd(kind, seq, title, paragraphs):
 
 
 def generate(out_dir, count, seed=1, odd=0, avg_chars=1500, progress=None):
-    """Write ``count`` essays ``{seq:06d}.txt`` (+ ``odd`` files ``odd_{i:03d}.txt``) to out_dir.
+    """Write ``count`` essays ``{seq:06d}.txt`` (+ ``odd`` files ``odd_{i:03d}.txt``) to out_dir,
+    and their publication metadata to ``metadata.csv`` (see metadata_row).
 
     ``progress(done, total)`` is called every 1,000 files and at the end.  Returns
     ``dict(files=count+odd, essays=count, odd=odd, chars=<paragraph chars>, seconds=...)``.
@@ -224,6 +273,7 @@ def generate(out_dir, count, seed=1, odd=0, avg_chars=1500, progress=None):
         (out / f"odd_{i:03d}.txt").write_bytes(data)
         chars += sum(map(len, paragraphs))
         done += 1
+    write_manifest(out, count, seed)
     if progress:
         progress(done, total)
     return dict(files=total, essays=count, odd=odd, chars=chars,

@@ -734,6 +734,7 @@ def write_corpus(cdir, size, seed, texts_path, keep=False):
             if keep:
                 folded.append(contract_fold(title) + "\n" + "\n".join(contract_fold(p) for p in paragraphs))
                 raw.append(paragraphs)
+    gen.write_manifest(cdir, size, seed)
     return chars, ({"folded": folded, "raw": raw} if keep else None)
 
 

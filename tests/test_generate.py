@@ -55,7 +55,7 @@ def test_same_seed_identical_bytes_other_seed_differs(written):
 def test_count_and_summary(written):
     out, result = written
     names = sorted(p.name for p in (out / "a").iterdir())
-    assert names == [f"{i:06d}.txt" for i in range(1, 41)] + [f"odd_{i:03d}.txt" for i in range(8)]
+    assert names == [f"{i:06d}.txt" for i in range(1, 41)] + ["metadata.csv"] + [f"odd_{i:03d}.txt" for i in range(8)]
     assert result["files"] == 48 and result["essays"] == 40 and result["odd"] == 8
     assert result["chars"] > 40 * 500 and result["seconds"] >= 0
 
@@ -132,6 +132,26 @@ def test_odd_files(written):
 def test_cli(tmp_path, capsys):
     assert gen.main([str(tmp_path / "cli"), "--count", "3", "--seed", "5", "--odd", "2",
                      "--avg-chars", "400"]) == 0
-    assert len(list((tmp_path / "cli").iterdir())) == 5
+    assert len(list((tmp_path / "cli").iterdir())) == 6  # and metadata.csv
     err = capsys.readouterr().err
     assert "5/5 files" in err and "5 files (2 odd)" in err and "characters" in err
+
+
+def test_the_manifest_reads_back_with_every_essays_metadata(written):
+    """metadata.csv parses with the archive's own manifest reader, names
+    every essay once, and spreads dates over 20 years in every precision."""
+    from essays.manifest import parse_manifest
+
+    out, _ = written
+    manifest = parse_manifest((out / "a" / "metadata.csv").read_bytes())
+    assert manifest.problems == ()
+    assert sorted(manifest.rows) == [f"{i:06d}.txt" for i in range(1, 41)]
+    rows = [gen.metadata_row(1, seq) for seq in range(1, 2001)]
+    parsed = parse_manifest(("file,date,source,author,column,url\n" + "\n".join(",".join(r) for r in rows))
+                            .encode("utf-8")).rows
+    dates = [m.date for m in parsed.values() if m.date]
+    assert {d.precision for d in dates} == {"year", "month", "day"}
+    assert 2005 == min(d.year for d in dates) and max(d.year for d in dates) == 2024
+    assert 0 < len(parsed) - len(dates) < 150  # about 3 % undated
+    assert {m.source for m in parsed.values()} == {name for name, _w in gen.SOURCES}
+    assert (out / "a" / "metadata.csv").read_bytes() == (out / "b" / "metadata.csv").read_bytes()
