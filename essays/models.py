@@ -43,6 +43,46 @@ class EssayQuerySet(models.QuerySet):
     def in_order(self):
         return self.order_by(*ORDERING)
 
+    def with_metadata(self, start=None, end=None, source=(), author=(), column=()):
+        """Essays published in [start, end] (days, both inclusive; a date known
+        only to the year or month matches when its period overlaps the
+        range), from any of `source`, by any of `author`, in any of
+        `column`. Empty arguments filter nothing."""
+        qs = self
+        if start is not None:
+            qs = qs.filter(date_end__gte=start)
+        if end is not None:
+            qs = qs.filter(date_start__lte=end)
+        for name, values in (("source", source), ("author", author), ("column", column)):
+            if values:
+                qs = qs.filter(**{f"{name}__in": list(values)})
+        return qs
+
+    def default_sort(self):
+        """The list's order: by publication date once essays have dates."""
+        return "date" if self.filter(date_start__isnull=False).exists() else "number"
+
+    def metadata_choices(self):
+        """The sources, authors and columns essays have, most used first,
+        with their counts: the choices of the filter menus."""
+        out = {}
+        for name in ("source", "author", "column"):
+            rows = (self.exclude(**{name: ""}).values_list(name).annotate(n=models.Count("id"))
+                    .order_by("-n", name))
+            out[f"{name}_choices"] = list(rows[:200])
+        return out
+
+    def sorted_by(self, sort):
+        """`date` (newest first), `date_asc`, `number`, `newest` (import
+        time); undated essays last under both date sorts."""
+        if sort == "date":
+            return self.order_by(F("date_start").desc(nulls_last=True), *ORDERING)
+        if sort == "date_asc":
+            return self.order_by(F("date_start").asc(nulls_last=True), *ORDERING)
+        if sort == "newest":
+            return self.order_by("-created", "-id")
+        return self.in_order()
+
     def hit_rows(self, pks):
         """pk -> (number, title, paragraphs, search digest) of these essays
         (missing ones left out): what a search hit shows, and what tells

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 
 from search.highlight import highlighted_paragraphs
 
+from .forms import LIST_SORTS, EssayListForm
 from .models import Essay
 
 
@@ -23,15 +24,37 @@ def _page(request, per_page):
 
 @require_safe
 def essay_list(request):
-    paginator = Paginator(Essay.objects.in_order().only("id", "number", "title", "paragraphs"),
-                          settings.ESSAYS_PER_PAGE, orphans=3)
-    number = _page(request, settings.ESSAYS_PER_PAGE) or 1
-    page = paginator.get_page(number)
+    form = EssayListForm(request.GET)
+    if not form.is_valid():
+        return render(request, "essays/list.html", {"form": form, "error": form.error_text(),
+                                                    **Essay.objects.metadata_choices()}, status=400)
+    data = form.cleaned_data
+    sort = data["sort"] or Essay.objects.default_sort()
+    essays = (Essay.objects.with_metadata(**data["filters"]).sorted_by(sort)
+              .only("id", "number", "title", "paragraphs", "date_start", "date_precision", "source"))
+    paginator = Paginator(essays, settings.ESSAYS_PER_PAGE, orphans=3)
+    page = paginator.get_page(data["page"] or 1)
     return render(request, "essays/list.html", {
+        "form": form,
+        "sort": sort,
+        "sorts": LIST_SORTS,
+        "filters": form.active_filters(),
         "page": page,
         "paginator": paginator,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "page_query": query_without(request.GET, "page"),
+        **Essay.objects.metadata_choices(),
     })
+
+
+def query_without(params, *names):
+    """The query string of `params` less `names`, ending in '&' when not
+    empty: links to other pages keep the filters and the sort."""
+    kept = params.copy()
+    for name in names:
+        kept.pop(name, None)
+    encoded = kept.urlencode()
+    return encoded + "&" if encoded else ""
 
 
 @require_safe
@@ -48,8 +71,11 @@ def essay_detail(request, pk):
 
 
 def _essay_summary(request, essay):
+    date = essay.date
     return {"id": essay.pk, "number": essay.number, "title": essay.title,
-            "url": request.build_absolute_uri(essay.get_absolute_url())}
+            "url": request.build_absolute_uri(essay.get_absolute_url()),
+            "date": date.iso() if date else None, "source": essay.source, "author": essay.author,
+            "column": essay.column, "source_url": essay.source_url}
 
 
 def _json_error(message, status):
@@ -62,7 +88,7 @@ def api_essay_list(request):
     number = _page(request, per_page)
     if number is None:
         return _json_error("page must be a positive integer", 400)
-    paginator = Paginator(Essay.objects.in_order().only("id", "number", "title"), per_page)
+    paginator = Paginator(Essay.objects.in_order().defer("paragraphs"), per_page)
     if number > paginator.num_pages:
         return _json_error(f"page {number} does not exist (there are {paginator.num_pages})", 404)
     page = paginator.page(number)

@@ -285,6 +285,9 @@ def _json(response):
     return json.loads(response.content.decode("utf-8"))
 
 
+NO_METADATA = {"date": None, "source": "", "author": "", "column": "", "source_url": ""}
+
+
 def test_api_list_pages_in_number_order(client, make_essay):
     make_essay(None, "无序号", ["段落。"], name="z.txt")
     bulk_essays(21, start=100)
@@ -297,8 +300,8 @@ def test_api_list_pages_in_number_order(client, make_essay):
     assert len(data["results"]) == per_page
     one = Essay.objects.get(number=1)
     assert data["results"][0] == {"id": one.pk, "number": 1, "title": "第一篇",
-                                  "url": f"http://testserver/essays/{one.pk}/"}
-    assert all(set(r) == {"id", "number", "title", "url"} for r in data["results"])
+                                  "url": f"http://testserver/essays/{one.pk}/", **NO_METADATA}
+    assert all(set(r) == {"id", "number", "title", "url", *NO_METADATA} for r in data["results"])
     assert [r["number"] for r in data["results"]] == [1] + list(range(100, 119))
     second = _json(client.get("/api/essays", {"page": 2}))
     assert second["page"] == 2
@@ -336,7 +339,7 @@ def test_api_detail(client, make_essay):
     assert _json(response) == {
         "id": essay.pk, "number": 10, "title": "让抓落实成为鲜明特质",
         "paragraphs": ["第一段。", "第二段“引号”。"], "source_name": "10让抓落实.txt",
-        "url": f"http://testserver/essays/{essay.pk}/",
+        "url": f"http://testserver/essays/{essay.pk}/", **NO_METADATA,
     }
     assert "让抓落实".encode("utf-8") in response.content and b"\\u" not in response.content
 
