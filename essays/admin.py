@@ -12,7 +12,10 @@ from django.urls import path, reverse
 from search import service
 from search.sync import batched_indexing
 
-from .importing import FAILED, ImportOutcome, clean_source_name, import_essay_bytes, summarize
+from .dates import DateError, parse_date
+from .importing import (FAILED, ImportOutcome, clean_source_name, import_essay_bytes, metadata_by_file,
+                        read_manifest, summarize)
+from .manifest import ManifestError
 from .models import ORDERING, Essay
 from .parsing import _clean as clean_paragraph
 from .uploads import skipped_uploads
@@ -36,6 +39,10 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(label="文章文件", help_text="可一次选择多个 .txt 文件（UTF-8 或 GB18030）。")
+
+    manifest = forms.FileField(label="元数据清单（可选）", required=False,
+                               help_text="CSV 文件，表头为 file,date,source,author,column,url（也可用 文件,日期,来源,"
+                                         "作者,栏目,链接），每行一个文件；UTF-8 或 GB18030。")
 
     def __init__(self, *args, skipped=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,21 +78,71 @@ class ParagraphsField(forms.CharField):
 
 class EssayForm(forms.ModelForm):
     paragraphs = ParagraphsField(label="段落", help_text="每段之间空一行。")
+    date = forms.CharField(label="发表日期", required=False, max_length=30,
+                           help_text="只知道年份或年月时只写已知部分：2019、2019-07、2019-07-01 或 2019年7月1日。")
+    source_url = forms.URLField(label="原文链接", required=False, max_length=500, assume_scheme="https",
+                                error_messages={"invalid": "请输入有效的网址。"})
 
     class Meta:
         model = Essay
-        fields = ("number", "title", "paragraphs")
+        fields = ("number", "title", "date", "source", "author", "column", "source_url", "paragraphs")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.date:
+            self.initial["date"] = self.instance.date.iso()
+
+    def clean_date(self):
+        try:
+            return parse_date(self.cleaned_data.get("date"))
+        except DateError as err:
+            raise ValidationError(err.reason) from None
+
+    def clean_source_url(self):
+        url = self.cleaned_data.get("source_url") or ""
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise ValidationError("原文链接须以 http:// 或 https:// 开头。")
+        return url
+
+    def save(self, commit=True):
+        self.instance.date = self.cleaned_data.get("date")
+        return super().save(commit)
+
+
+class YearFilter(admin.SimpleListFilter):
+    """Filter by the year of publication (essays dated only to the year included)."""
+
+    title = "发表年份"
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = (Essay.objects.filter(date_start__isnull=False).dates("date_start", "year", order="DESC"))
+        return [(str(d.year), f"{d.year}年") for d in years] + [("none", "无日期")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(date_start__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(date_start__year=int(value))
+        return queryset
 
 
 @admin.register(Essay)
 class EssayAdmin(admin.ModelAdmin):
     form = EssayForm
-    list_display = ("number", "title", "paragraph_total", "updated")
+    list_display = ("number", "title", "published", "source", "column", "paragraph_total", "updated")
     list_display_links = ("title",)
+    list_filter = (YearFilter, "source", "column")
     search_fields = ("title",)
     ordering = ORDERING  # as on the site: essays without a number last
     readonly_fields = ("source_name", "content_hash", "created", "updated")
-    fields = ("number", "title", "paragraphs", "source_name", "content_hash", "created", "updated")
+    fields = ("number", "title", "date", "source", "author", "column", "source_url", "paragraphs",
+              "source_name", "content_hash", "created", "updated")
+
+    @admin.display(description="发表日期", ordering="date_start")
+    def published(self, obj):
+        return obj.date.chinese() if obj.date else "—"
     change_list_template = "admin/essays/essay/change_list.html"
 
     @admin.display(description="段落数")
@@ -133,11 +190,14 @@ class EssayAdmin(admin.ModelAdmin):
             # indexing however large the batch: every file is saved (and
             # listed for the index in the same transaction), and what the
             # time leaves is indexed by the background catch-up.
+            uploads = form.cleaned_data["files"]
+            by_name, problems = self._manifest(form.cleaned_data.get("manifest"), [u.name for u in uploads])
             with batched_indexing(seconds=settings.ESSAY_UPLOAD_INDEX_SECONDS) as batch:
-                for upload in form.cleaned_data["files"]:
+                for upload in uploads:
                     # Oversized files were dropped while streaming in
                     # (essays.uploads); the parser enforces the limit again.
-                    outcome = import_essay_bytes(upload.read(settings.ESSAY_MAX_BYTES + 1), upload.name)
+                    outcome = import_essay_bytes(upload.read(settings.ESSAY_MAX_BYTES + 1), upload.name,
+                                                 metadata=by_name.get(clean_source_name(upload.name)))
                     batch.touch(outcome.essay_id)
                     outcomes.append(outcome)
             pending = batch.pending & {o.essay_id for o in outcomes}
@@ -148,8 +208,19 @@ class EssayAdmin(admin.ModelAdmin):
             elif pending:
                 messages.warning(request, f"文章均已保存；其中 {len(pending)} 篇的搜索索引仍在后台更新，"
                                  "稍后即可搜到，无需重新上传。")
-            return self._upload_response(request, form, outcomes, pending)
+            return self._upload_response(request, form, outcomes, pending, problems)
         return self._upload_response(request, form, outcomes)
+
+    def _manifest(self, upload, names):
+        """(file name -> Metadata, [problems]) of the uploaded manifest, if
+        any: the same rules as import_essays --metadata."""
+        if upload is None:
+            return {}, []
+        try:
+            manifest = read_manifest(upload.read(), clean_source_name(upload.name))
+        except ManifestError as err:
+            return {}, [f"{err.reason}；本次未使用这个清单，文章照常导入。"]
+        return metadata_by_file([manifest], names)
 
     # -- edits and deletes: tell the editor when the index is behind -------
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -186,7 +257,7 @@ class EssayAdmin(admin.ModelAdmin):
             messages.warning(request, "改动已保存，但搜索索引暂时无法更新（可能是索引目录不可写）。"
                              "系统会在后台自动重试；在此之前搜索结果可能仍是旧的。")
 
-    def _upload_response(self, request, form, outcomes, pending=frozenset()):
+    def _upload_response(self, request, form, outcomes, pending=frozenset(), problems=()):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -194,6 +265,7 @@ class EssayAdmin(admin.ModelAdmin):
             "form": form,
             "outcomes": outcomes,
             "pending": pending,
+            "manifest_problems": problems,
             "counts": summarize(outcomes) if outcomes is not None else None,
             "changelist_url": reverse("admin:essays_essay_changelist"),
         }

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import OperationalError, connections
+from django.db.models.sql.compiler import SQLCompiler
 from django.urls import reverse
 
 from essays.models import Essay
@@ -83,7 +84,8 @@ def test_unusable_database_answers_503_with_a_message(client, db, monkeypatch, u
     def broken(*args, **kwargs):
         raise OperationalError("attempt to write a readonly database")
 
-    monkeypatch.setattr(Essay.objects, "in_order", broken)
+    # Every query the page makes fails, as with a read-only data directory.
+    monkeypatch.setattr(SQLCompiler, "execute_sql", broken)
     closed = []
     # A connection kept between requests may be the broken part: dropped.
     monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
