@@ -1,6 +1,9 @@
 """Atom feed of the newest essays."""
+import datetime
+
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html_join
 
@@ -29,7 +32,17 @@ class LatestEssaysFeed(Feed):
         return format_html_join("", "<p>{}</p>", ((p,) for p in (item.paragraphs or [])[:2]))
 
     def item_pubdate(self, item):
+        """The publication date when known (its first day, at midnight in
+        the site's time zone), else the time the essay was added."""
+        if item.date_start is not None:
+            return timezone.make_aware(datetime.datetime.combine(item.date_start, datetime.time()))
         return item.created
+
+    def item_author_name(self, item):
+        return item.author or item.source or None
+
+    def item_categories(self, item):
+        return [c for c in (item.source, item.column) if c]
 
     def item_updateddate(self, item):
         return item.updated

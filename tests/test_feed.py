@@ -111,3 +111,22 @@ def test_feed_is_linked_from_every_page(client, make_essay):
         links = re.findall(r"<link\b[^>]*>", body)
         assert any('rel="alternate"' in link and 'type="application/atom+xml"' in link
                    and 'href="/feed/"' in link for link in links), links
+
+
+def test_entries_are_dated_by_publication_date_when_known(client, make_essay):
+    import xml.etree.ElementTree as ET
+
+    from essays.dates import PartialDate
+
+    dated = make_essay(1, "有日期", ["段。"])
+    dated.date, dated.source, dated.author, dated.column = PartialDate(2019, 7), "人民日报", "任仲平", "评论"
+    dated.save()
+    undated = make_essay(2, "无日期", ["段。"])
+    root = ET.fromstring(client.get("/feed/").content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = {e.find("a:title", ns).text: e for e in root.findall("a:entry", ns)}
+    assert entries["有日期"].find("a:published", ns).text.startswith("2019-07-01T00:00:00")
+    assert entries["有日期"].find("a:author/a:name", ns).text == "任仲平"
+    assert sorted(c.get("term") for c in entries["有日期"].findall("a:category", ns)) == ["人民日报", "评论"]
+    assert entries["无日期"].find("a:published", ns).text[:10] == undated.created.astimezone().date().isoformat() \
+        or entries["无日期"].find("a:published", ns).text[:4] == str(undated.created.year)
