@@ -111,3 +111,21 @@ def test_feed_is_linked_from_every_page(client, make_essay):
         links = re.findall(r"<link\b[^>]*>", body)
         assert any('rel="alternate"' in link and 'type="application/atom+xml"' in link
                    and 'href="/feed/"' in link for link in links), links
+
+
+def test_control_characters_in_an_upload_never_break_the_feed(client, make_essay):
+    """&#1; in an uploaded body is dropped at import."""
+    essay = make_essay(4, "上传的文章", ["正文&#1;含控制&#x1f;字符。", "第二段。"])
+    assert essay.paragraphs == ["正文含控制字符。", "第二段。"]
+    _response, root = feed(client)
+    assert [i["summary"] for i in entries(root)] == ["<p>正文含控制字符。</p><p>第二段。</p>"]
+
+
+def test_feed_answers_for_rows_stored_with_control_characters(client, make_essay):
+    """Rows stored before imports stripped them (or written another way)."""
+    essay = make_essay(5, "旧的文章", ["旧段落。"])
+    Essay.objects.filter(pk=essay.pk).update(title="旧\x01的\x0b文章\ufffe", paragraphs=["旧\x02段落\x1b。", "二\x00"])
+    _response, root = feed(client)
+    [item] = entries(root)
+    assert item["title"] == "旧的文章"
+    assert item["summary"] == "<p>旧段落。</p><p>二</p>"
