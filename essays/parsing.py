@@ -289,17 +289,19 @@ def _gb2312_share(text):
     (about 0.99 for the seed and generated essays, 0.95 for their first 20
     characters; 0.35–0.5 for Big5 text decoded as GB18030, 0 for
     Shift-JIS)."""
-    chars = _NON_ASCII.findall(text)
-    if not chars:
+    from collections import Counter
+
+    counts = Counter(_NON_ASCII.findall(text))
+    if not counts:
         return 1.0
     held = 0
-    for ch in set(chars):
+    for ch, count in counts.items():
         try:
             ch.encode("gb2312")
         except UnicodeEncodeError:
             continue
-        held += chars.count(ch)
-    return held / len(chars)
+        held += count
+    return held / sum(counts.values())
 
 
 def _refuse_damaged_utf8(body, err, source_name, bom):
