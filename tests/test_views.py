@@ -499,7 +499,10 @@ def test_a_long_essay_is_shown_in_pages(client, settings):
     body = html(client.get(url))
     assert _anchors(body) == [1, 2, 3, 4, 5]
     assert "第 1–5 段，共 12 段" in body and "12 段" in body
-    assert f'href="?page=2"' in body and f'href="?page=3"' in body
+    assert 'href="?page=2"' in body and 'href="?page=3"' in body
+    # A bare #p<n> of another page (an older citation) is sent to its page.
+    assert 'data-per-page="5"' in body and "/static/js/paragraph-pages.js" in body
+    assert client.get("/static/js/paragraph-pages.js").status_code == 200
     assert _anchors(html(client.get(url + "?page=3"))) == [11, 12]
     assert _anchors(html(client.get(url + "?page=99"))) == [11, 12]  # the last page
     assert _anchors(html(client.get(url + "?page=x"))) == [1, 2, 3, 4, 5]
