@@ -121,6 +121,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploads: essay files are small; anything larger is refused before parsing.
 ESSAY_MAX_BYTES = int(os.environ.get("ESSAY_MAX_BYTES", 5 * 1024 * 1024))
+# What one essay may hold (essays.parsing explains the defaults): files over
+# these limits are refused with the reason.
+ESSAY_MAX_PARAGRAPHS = int(os.environ.get("ESSAY_MAX_PARAGRAPHS", 2000))
+ESSAY_MAX_PARAGRAPH_CHARS = int(os.environ.get("ESSAY_MAX_PARAGRAPH_CHARS", 20000))
+# The essay page shows this many paragraphs a page (essays.views).
+ESSAY_PARAGRAPHS_PER_PAGE = 200
 ESSAY_MAX_UPLOAD_FILES = 100
 ESSAY_MAX_UPLOAD_TOTAL = 64 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files

@@ -17,7 +17,7 @@ from .importing import (FAILED, ImportOutcome, clean_source_name, import_essay_b
                         read_manifest, summarize)
 from .manifest import ManifestError
 from .models import ORDERING, Essay
-from .parsing import _clean as clean_paragraph
+from .parsing import clean_text
 from .uploads import skipped_uploads
 
 
@@ -38,7 +38,8 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(label="文章文件", help_text="可一次选择多个 .txt 文件（UTF-8 或 GB18030）。")
+    files = MultipleFileField(label="文章文件",
+                              help_text="可一次选择多个 .txt 文件（UTF-8、GB18030、Big5 或 Shift-JIS）。")
 
     manifest = forms.FileField(label="元数据清单（可选）", required=False,
                                help_text="CSV 文件，表头为 file,date,source,author,column,url（也可用 文件,日期,来源,"
@@ -67,13 +68,21 @@ class ParagraphsField(forms.CharField):
         # Blocks are separated by a line that is empty or only whitespace.
         blocks = re.split(r"\n[^\S\n]*\n", text)
         # The importer's whitespace rules, so saving an unedited essay keeps
-        # its text (an ideographic space inside a paragraph stays one).
-        paragraphs = [clean_paragraph(block) for block in blocks]
+        # its text (an ideographic space inside a paragraph stays one), and
+        # its control characters dropped (the feed's XML cannot hold them).
+        paragraphs = [clean_text(block) for block in blocks]
         return [p for p in paragraphs if p]
 
     def validate(self, value):
+        """The importer's limits (essays.parsing), with the same reasons."""
         if not value:
             raise ValidationError("文章至少需要一个段落。")
+        if len(value) > settings.ESSAY_MAX_PARAGRAPHS:
+            raise ValidationError(f"段落超过 {settings.ESSAY_MAX_PARAGRAPHS} 段的上限。")
+        for number, paragraph in enumerate(value, start=1):
+            if len(paragraph) > settings.ESSAY_MAX_PARAGRAPH_CHARS:
+                raise ValidationError(f"第 {number} 段有 {len(paragraph)} 字，超过每段 "
+                                      f"{settings.ESSAY_MAX_PARAGRAPH_CHARS} 字的上限；请分段。")
 
 
 class EssayForm(forms.ModelForm):
@@ -91,6 +100,14 @@ class EssayForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.date:
             self.initial["date"] = self.instance.date.iso()
+
+    def clean_title(self):
+        """Without control characters (typed or pasted: the feed's XML
+        cannot hold them), spaces as in imported titles."""
+        title = clean_text(self.cleaned_data.get("title") or "")
+        if not title:
+            raise ValidationError("标题不能为空。")
+        return title
 
     def clean_date(self):
         try:

@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from .manifest import ManifestError, parse_manifest
 from .models import Essay
-from .parsing import EssayParseError, parse_essay_bytes
+from .parsing import EssayParseError, parse_essay_bytes, too_large
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 STATUS_LABELS = {CREATED: "新建", UPDATED: "更新", UNCHANGED: "未变", FAILED: "失败"}
@@ -75,7 +75,9 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None):
             except DatabaseError as err:
                 return ImportOutcome(source_name, FAILED, title=known.title, reason=f"数据库错误：{err}")
     try:
-        parsed = parse_essay_bytes(data, source_name, max_bytes=settings.ESSAY_MAX_BYTES)
+        parsed = parse_essay_bytes(data, source_name, max_bytes=settings.ESSAY_MAX_BYTES,
+                                   max_paragraphs=settings.ESSAY_MAX_PARAGRAPHS,
+                                   max_paragraph_chars=settings.ESSAY_MAX_PARAGRAPH_CHARS)
     except EssayParseError as err:
         return ImportOutcome(source_name, FAILED, reason=err.reason)
     try:
@@ -130,7 +132,7 @@ def _store(parsed, source_name, dry_run, metadata=None):
             twin = next((r for r in rows if r[2] == parsed.content_hash), None)
             if twin is not None:
                 return ImportOutcome(source_name, UNCHANGED, twin[0], twin[1],
-                                     reason=f"same content as {twin[3]}")
+                                     reason=f"与 {twin[3]} 内容相同")
             if dry_run:
                 return ImportOutcome(source_name, CREATED, None, parsed.title)
             essay = Essay(source_name=source_name, **fields)
@@ -161,10 +163,10 @@ def import_essay_file(path, dry_run=False, metadata=None):
         size = path.stat().st_size
         if size > settings.ESSAY_MAX_BYTES:
             return ImportOutcome(clean_source_name(path.name), FAILED,
-                                 reason=f"file is {size} bytes, over the limit of {settings.ESSAY_MAX_BYTES} bytes")
+                                 reason=too_large(size, settings.ESSAY_MAX_BYTES))
         data = path.read_bytes()
     except OSError as err:
-        return ImportOutcome(clean_source_name(path.name), FAILED, reason=f"cannot read file: {err.strerror or err}")
+        return ImportOutcome(clean_source_name(path.name), FAILED, reason=f"无法读取文件（{err.strerror or err}）")
     return import_essay_bytes(data, path.name, dry_run=dry_run, metadata=metadata)
 
 

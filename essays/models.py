@@ -2,6 +2,7 @@
 import hashlib
 import json
 
+from django.conf import settings
 from django.db import connection, models
 from django.db.models import F
 from django.urls import reverse
@@ -27,6 +28,23 @@ def _stored_digest(number, title, paragraphs_json):
     changed and its snippets are folded afresh: correct, only slower."""
     payload = f"[{json.dumps(number)}, {json.dumps(title, ensure_ascii=False)}, {paragraphs_json}]"
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def paragraph_page(number):
+    """The page of the essay page that shows paragraph `number` (1-based):
+    an essay's paragraphs are shown ESSAY_PARAGRAPHS_PER_PAGE a page, so a
+    long essay costs a bounded page, and every link to a paragraph (search
+    snippets, essays.views.paragraph_redirect) computes its page here."""
+    return (max(1, int(number)) - 1) // settings.ESSAY_PARAGRAPHS_PER_PAGE + 1
+
+
+def paragraph_url(essay_url, number, q_param=""):
+    """The link to paragraph `number` of the essay at `essay_url`: its page
+    (omitted for page 1, so a normal-length essay's links are as before),
+    the query to highlight (`q_param`, already quoted) and the #p anchor."""
+    page = paragraph_page(number)
+    params = ([f"q={q_param}"] if q_param else []) + ([f"page={page}"] if page > 1 else [])
+    return f"{essay_url}{'?' + '&'.join(params) if params else ''}#p{int(number)}"
 
 
 class TextJSONEncoder(json.JSONEncoder):

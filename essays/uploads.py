@@ -15,6 +15,10 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 
 
+def _too_much():
+    return f"本次上传总量超过 {settings.ESSAY_MAX_UPLOAD_TOTAL} 字节；请分几次上传"
+
+
 def skipped_uploads(request):
     """[(file name, reason), ...] of the files this request did not accept."""
     return getattr(request, "_skipped_uploads", [])
@@ -38,14 +42,14 @@ class SizeLimitUploadHandler(FileUploadHandler):
         super().new_file(*args, **kwargs)
         self.buffer = BytesIO()
         if self.total >= settings.ESSAY_MAX_UPLOAD_TOTAL:
-            self._skip(f"upload too large in total (over {settings.ESSAY_MAX_UPLOAD_TOTAL} bytes); send fewer files at once")
+            self._skip(_too_much())
 
     def receive_data_chunk(self, raw_data, start):
         self.total += len(raw_data)
         if self.buffer.tell() + len(raw_data) > settings.ESSAY_MAX_BYTES:
-            self._skip(f"file is over the limit of {settings.ESSAY_MAX_BYTES} bytes")
+            self._skip(f"文件超过 {settings.ESSAY_MAX_BYTES} 字节的上限")
         if self.total > settings.ESSAY_MAX_UPLOAD_TOTAL:
-            self._skip(f"upload too large in total (over {settings.ESSAY_MAX_UPLOAD_TOTAL} bytes); send fewer files at once")
+            self._skip(_too_much())
         self.buffer.write(raw_data)
         return None  # consumed: no other handler sees it
 

@@ -1,15 +1,18 @@
 """Browse pages and the essays JSON API. Views validate input and render;
 the work happens in models and the search layer."""
+from urllib.parse import quote
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 from search.highlight import highlighted_paragraphs
 
 from .forms import LIST_SORTS, EssayListForm
-from .models import Essay
+from .models import Essay, paragraph_url
 
 
 def _page(request, per_page):
@@ -59,15 +62,37 @@ def query_without(params, *names):
 
 @require_safe
 def essay_detail(request, pk):
+    """An essay, ESSAY_PARAGRAPHS_PER_PAGE paragraphs a page (`?page=`),
+    so that a very long one costs a bounded page; an essay that fits one
+    page (every normal one) is shown as before, with no page links. The
+    paragraph numbers stay the essay's, so `#p<n>` anchors keep their
+    meaning; links to a paragraph compute its page (models.paragraph_url),
+    and /essays/<id>/p<n>/ redirects to it."""
     essay = get_object_or_404(Essay, pk=pk)
     query = request.GET.get("q", "")[:500]
+    paginator = Paginator(essay.numbered_paragraphs(), settings.ESSAY_PARAGRAPHS_PER_PAGE)
+    page = paginator.get_page(_page(request, settings.ESSAY_PARAGRAPHS_PER_PAGE) or 1)
+    paged = paginator.num_pages > 1
     return render(request, "essays/detail.html", {
         "essay": essay,
-        "paragraphs": highlighted_paragraphs(essay, query),
+        "paragraphs": highlighted_paragraphs(page.object_list, query),
         "query": query,
         "previous": essay.previous_essay(),
         "next": essay.next_essay(),
+        "page": page if paged else None,
+        "paginator": paginator,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1) if paged else (),
+        "page_query": urlencode({"q": query}) + "&" if query else "",
     })
+
+
+@require_safe
+def paragraph_redirect(request, pk, number):
+    """/essays/<id>/p<n>/: to paragraph n on the page that holds it (a
+    citable link that survives pagination), keeping ?q= for highlights."""
+    essay = get_object_or_404(Essay.objects.only("id"), pk=pk)
+    query = request.GET.get("q", "")[:500]
+    return redirect(paragraph_url(essay.get_absolute_url(), number, quote(query, safe="/")))
 
 
 def _essay_summary(request, essay):

@@ -33,6 +33,7 @@ def _import_jieba():
 
 
 jieba = _import_jieba()
+from jieba import finalseg as _finalseg  # noqa: E402  (jieba's HMM)
 
 from . import lexicon
 
@@ -244,6 +245,70 @@ def fold_offsets(text, folded=None):
     return folded, starts.__getitem__, ends.__getitem__
 
 
+# The longest run of characters jieba's HMM (finalseg) is given at once.
+# Its Viterbi copies the best path so far at every character, so a run of n
+# characters that form no dictionary word costs n²: 20,000 such characters
+# took 1.8 s, 200,000 took 203 s. Longer runs are handed to it in pieces of
+# this many characters, which makes segmentation linear in the text. Real
+# prose never comes near it: over the seed essay and 2,000 generated essays
+# (3 M characters) the longest run was 12 characters; a run of 100 with no
+# word of the dictionary in it is mojibake or junk, not a sentence.
+HMM_RUN_MAX = 100
+# The longest block (a run of ideographs, letters and digits between
+# punctuation or spaces) jieba is given at once: it builds a dict entry per
+# character for the block's word graph and route, so a 2.6 M-character
+# block took 1.1 GB. Longer blocks are segmented in pieces of this many
+# characters; the longest block of the seed and the generated corpus is 58.
+BLOCK_MAX = 2000
+
+
+class CappedTokenizer(jieba.Tokenizer):
+    """jieba's Tokenizer with the HMM step bounded (HMM_RUN_MAX).
+
+    Everything else is jieba's own: the dictionary, the DAG, the route, and
+    for every run of at most HMM_RUN_MAX characters exactly jieba's output,
+    so normal text segments as before (tests/test_analysis.py compares with
+    plain jieba on the seed essay and a generated corpus). Indexing and
+    queries both segment through it (`words`), so they agree on long runs
+    too."""
+
+    def _Tokenizer__cut_DAG(self, sentence):
+        # Overrides the private method Tokenizer.cut calls for each block
+        # with HMM=True (jieba 0.42.1).
+        for start in range(0, len(sentence), BLOCK_MAX):
+            yield from self._cut_block(sentence[start:start + BLOCK_MAX])
+
+    def _cut_block(self, sentence):
+        # jieba's Tokenizer.__cut_DAG, with the run of single characters
+        # handed to the HMM in pieces (_run_words).
+        DAG = self.get_DAG(sentence)
+        route = {}
+        self.calc(sentence, DAG, route)
+        x, n, buf = 0, len(sentence), ""
+        while x < n:
+            y = route[x][1] + 1
+            if y - x == 1:
+                buf += sentence[x]
+            else:
+                if buf:
+                    yield from self._run_words(buf)
+                    buf = ""
+                yield sentence[x:y]
+            x = y
+        if buf:
+            yield from self._run_words(buf)
+
+    def _run_words(self, buf):
+        """The words of a run of characters the route left single."""
+        if len(buf) == 1:
+            yield buf
+        elif self.FREQ.get(buf):
+            yield from buf
+        else:
+            for start in range(0, len(buf), HMM_RUN_MAX):
+                yield from _finalseg.cut(buf[start:start + HMM_RUN_MAX])
+
+
 class _Segmenter:
     """jieba with the project's dictionary, loaded once per process: the
     full dict (fast lookups, for indexing), or for a server, which only
@@ -263,7 +328,7 @@ class _Segmenter:
 
 def _full_tokenizer():
     jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
+    tok = CappedTokenizer()
     if CACHE_DIR is not None:
         try:
             Path(CACHE_DIR).mkdir(parents=True, exist_ok=True)
@@ -298,7 +363,7 @@ def _compact_tokenizer():
     if loaded is None:
         return None
     jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
+    tok = CappedTokenizer()
     tok.FREQ, tok.total = loaded
     tok.initialized = True  # nothing left for jieba to load
     return tok

@@ -4,6 +4,8 @@ from html import escape
 
 from django.utils.safestring import mark_safe
 
+from essays.models import paragraph_url
+
 from .snippets import find_spans
 from .syntax import QueryError, parse_query
 
@@ -27,15 +29,19 @@ def marked_html(text, spans):
 
 
 def snippet_items_html(url, q_param, snippets):
-    """The <li> items of a hit's snippets, each a link to its paragraph (or
-    to the title) on the essay page with the query: one string per hit,
+    """The <li> items of a hit's snippets, each a link to its paragraph (on
+    the page of a long essay that holds it: essays.models.paragraph_url) or
+    to the title on the essay page with the query: one string per hit,
     since a results page holds up to a hundred snippets and every template
     tag costs more than the string it makes."""
-    link = escape(f"{url}?q={q_param}#")
+    title_link = escape(f"{url}?q={q_param}#main")
     items = []
     for s in snippets:
-        anchor, label = (f"p{s.paragraph}", f"第 {s.paragraph} 段") if s.paragraph else ("main", "标题")
-        items.append(f'<li><a href="{link}{anchor}"><span class="para-ref">{label}</span>'
+        if s.paragraph:
+            href, label = escape(paragraph_url(url, s.paragraph, q_param)), f"第 {s.paragraph} 段"
+        else:
+            href, label = title_link, "标题"
+        items.append(f'<li><a href="{href}"><span class="para-ref">{label}</span>'
                      f"{marked_html(s.text, s.highlights)}</a></li>")
     return mark_safe("\n".join(items))
 
@@ -60,10 +66,11 @@ def hit_items_html(hits, q_param):
     return mark_safe("\n".join(items))
 
 
-def highlighted_paragraphs(essay, query_text):
-    """[(number, html, matched), ...] for every paragraph: `html` is the
-    escaped text with the query's matches marked (marked_html); with no
-    usable query nothing is marked and `matched` is False."""
+def highlighted_paragraphs(numbered, query_text):
+    """[(number, html, matched), ...] for these (number, text) paragraphs
+    (one page of an essay): `html` is the escaped text with the query's
+    matches marked (marked_html); with no usable query nothing is marked
+    and `matched` is False."""
     terms = []
     if query_text.strip():
         try:
@@ -72,7 +79,7 @@ def highlighted_paragraphs(essay, query_text):
         except QueryError:
             terms = []
     out = []
-    for number, text in essay.numbered_paragraphs():
+    for number, text in numbered:
         spans = find_spans(text, terms) if terms else []
         out.append((number, marked_html(text, spans), bool(spans)))
     return out

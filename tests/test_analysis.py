@@ -121,3 +121,82 @@ def test_words_are_folded_jieba_words_with_the_user_dictionary():
     assert analysis.words("，。 ") == []
     assert analysis.words("ＡＢＣ") == analysis.words("abc")
     assert all(w == analysis.fold(w) and w for w in analysis.words("党员、干部要（坚持）ＸＹＺ。"))
+
+
+# ------------------------------------------------ bounded segmentation cost
+
+def _plain_jieba_words(text):
+    """words() as plain jieba 0.42.1 gives them: the project's dictionary,
+    no bound on the HMM step."""
+    tok = _plain_tokenizer()
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return [w for w in map(analysis.fold, tok.cut(text, HMM=True)) if w]
+
+
+_PLAIN = []
+
+
+def _plain_tokenizer():
+    if not _PLAIN:
+        tok = analysis.jieba.Tokenizer()
+        tok.initialize()
+        tok.load_userdict(str(analysis.USER_DICT))
+        _PLAIN.append(tok)
+    return _PLAIN[0]
+
+
+def test_ordinary_text_segments_exactly_as_plain_jieba():
+    from bench.generate import corpus_texts
+
+    from essays.parsing import parse_essay_file
+
+    from .conftest import SEED
+
+    seed = parse_essay_file(SEED)
+    texts = [seed.title, *seed.paragraphs]
+    for _seq, title, paragraphs in corpus_texts(300, seed=7):
+        texts += [title, *paragraphs]
+    assert sum(map(len, texts)) > 300_000
+    for text in texts:
+        assert analysis.words(text) == _plain_jieba_words(text), text[:80]
+    for query in ["抓落实 担当", "党员干部担当作为初心使命", "ABC abc ＡＢＣ 123", "天下大事必作于细"]:
+        assert analysis.words(query) == _plain_jieba_words(query)
+
+
+def _unknown_run(n, seed=1):
+    """n ideographs of which no two (nor one) form a dictionary word
+    (mojibake looks like this): one run for jieba's HMM."""
+    import random
+
+    freq = analysis.dictionary()
+    rare = [chr(c) for c in range(0x4E00, 0x9FD6) if chr(c) not in freq]
+    rng = random.Random(seed)
+    return "".join(rng.choice(rare) for _ in range(n))
+
+
+def test_hmm_is_given_bounded_runs(monkeypatch):
+    """The cost of jieba's HMM grows with the square of the run it is
+    given; every run it gets is at most HMM_RUN_MAX long, and every block
+    at most BLOCK_MAX, and no character is lost."""
+    seen = []
+    real_cut = analysis._finalseg.cut
+
+    def spy(buf):
+        seen.append(len(buf))
+        return real_cut(buf)
+
+    monkeypatch.setattr(analysis._finalseg, "cut", spy)
+    blocks = []
+    tok = analysis._segmenter.tokenizer()
+    real_dag = type(tok).get_DAG  # jieba builds one word graph a block
+    monkeypatch.setattr(type(tok), "get_DAG", lambda self, s: blocks.append(len(s)) or real_dag(self, s))
+    text = _unknown_run(5 * analysis.BLOCK_MAX + 7)
+    got = analysis.words(text)
+    assert "".join(got) == text
+    assert seen and max(seen) <= analysis.HMM_RUN_MAX
+    assert max(blocks) <= analysis.BLOCK_MAX and sum(blocks) == len(text)
+    # A short unknown run is still one HMM call, as plain jieba makes it.
+    seen.clear()
+    short = _unknown_run(40, seed=2)
+    got = analysis.words(short)
+    assert seen == [40] and got == _plain_jieba_words(short)

@@ -98,7 +98,7 @@ def test_command_imports_directories_recursively_and_reports_failures(tmp_path):
     code, out, err = run_import(str(tmp_path / "in"))
     assert code == 1
     assert "created 2, updated 0, unchanged 0, failed 1" in out
-    assert "broken.txt" in err and "empty" in err
+    assert "broken.txt" in err and "文件只有空白，没有内容" in err
     assert sorted(Essay.objects.values_list("title", flat=True)) == ["第一篇", "第二篇"]
     # Running it again changes nothing and is still safe.
     code, out, _ = run_import(str(tmp_path / "in"))
@@ -129,5 +129,5 @@ def test_size_limit_is_checked_before_reading(tmp_path, settings):
     big = tmp_path / "big.txt"
     big.write_bytes(essay_file(1, "大", ["很长的段落。" * 50]))
     outcome = import_essay_file(big)
-    assert outcome.status == "failed" and "over the limit" in outcome.reason
+    assert outcome.status == "failed" and "超过上限 100 字节" in outcome.reason
     assert Path(big).exists() and Essay.objects.count() == 0

@@ -224,19 +224,19 @@ def test_only_html_with_title_tag():
 
 # --- rejections --------------------------------------------------------------
 
-UNDECODABLE = "undecodable bytes (not UTF-8 or GB18030 text)"
+UNDECODABLE = "无法识别文件的编码：不是 UTF-8、GB18030、Big5 或 Shift-JIS 文本；请另存为 UTF-8 后重新上传"
 
 
 @pytest.mark.parametrize("name, reason", [
-    ("empty.txt", "empty file"),
-    ("whitespace.txt", "empty file (only whitespace)"),
-    ("spacers_only.txt", "no paragraphs found"),
-    ("no_title.html", "no title"),
+    ("empty.txt", "文件是空的"),
+    ("whitespace.txt", "文件只有空白，没有内容"),
+    ("spacers_only.txt", "找不到正文段落"),
+    ("no_title.html", "找不到标题（第一行应是原文件名，或正文有 <h1> 或 <title>）"),
     ("binary_junk.bin", UNDECODABLE),
     ("gb18030_mojibake.bin", UNDECODABLE),
-    ("image.png", "contains NUL bytes (binary data, not text)"),
-    ("nul_bytes.txt", "contains NUL bytes (binary data, not text)"),
-    ("control_chars.txt", "contains control characters (binary data, not text)"),
+    ("image.png", "文件含有 NUL 字节（是二进制数据，不是文本）"),
+    ("nul_bytes.txt", "文件含有 NUL 字节（是二进制数据，不是文本）"),
+    ("control_chars.txt", "文件含有控制字符（是二进制数据，不是文本）"),
 ])
 def test_rejected_files(name, reason):
     with pytest.raises(EssayParseError) as info:
@@ -261,7 +261,7 @@ def test_size_limit_on_bytes():
     with pytest.raises(EssayParseError) as info:
         parse_essay_bytes(data, "seed.txt", max_bytes=100)
     assert info.value.source == "seed.txt"
-    assert info.value.reason == f"file is {len(data)} bytes, over the limit of 100 bytes"
+    assert info.value.reason == f"文件大小 {len(data)} 字节，超过上限 100 字节"
     assert parse_essay_bytes(data, "seed.txt", max_bytes=len(data)).number == 10
 
 
@@ -277,21 +277,20 @@ def test_size_limit_on_file_is_checked_before_reading(tmp_path, monkeypatch):
     with pytest.raises(EssayParseError) as info:
         parse_essay_file(big)
     assert info.value.source == "big.txt"
-    assert info.value.reason == (
-        f"file is {MAX_BYTES_DEFAULT + 1} bytes, over the limit of {MAX_BYTES_DEFAULT} bytes")
+    assert info.value.reason == f"文件大小 {MAX_BYTES_DEFAULT + 1} 字节，超过上限 {MAX_BYTES_DEFAULT} 字节"
     with pytest.raises(EssayParseError) as info:
         parse_essay_file(str(FIXTURES / "seed.txt"), max_bytes=10)
-    assert info.value.reason == "file is 11589 bytes, over the limit of 10 bytes"
+    assert info.value.reason == "文件大小 11589 字节，超过上限 10 字节"
 
 
 def test_file_errors_become_parse_errors(tmp_path):
     with pytest.raises(EssayParseError) as info:
         parse_essay_file(tmp_path / "missing.txt")
     assert info.value.source == "missing.txt"
-    assert info.value.reason.startswith("cannot read file")
+    assert info.value.reason.startswith("无法读取文件")
     with pytest.raises(EssayParseError) as info:
         parse_essay_file(tmp_path)
-    assert info.value.reason == "not a regular file"
+    assert info.value.reason == "不是普通文件"
 
 
 def test_file_source_name_is_the_base_name():
@@ -321,7 +320,7 @@ def check_total(data, name="fuzz.txt"):
         return
     assert_clean(essay)
     assert essay.source_name == name
-    assert essay.encoding in {"utf-8", "utf-8-sig", "gb18030"}
+    assert essay.encoding in {"utf-8", "utf-8-sig", "gb18030", "big5", "shift_jis"}
     assert essay.content_hash == hashlib.sha256(data).hexdigest()
     assert essay.number is None or 0 <= essay.number < 10**9
 
@@ -342,3 +341,98 @@ def test_arbitrary_text(text, encoding):
 @given(st.lists(st.one_of(HTMLISH, st.text(max_size=20)), max_size=60))
 def test_htmlish_fragments(parts):
     check_total("".join(parts).encode("utf-8"))
+
+
+# --- legacy encodings, damaged UTF-8 ---------------------------------------------
+
+def test_big5_file_is_decoded_as_big5():
+    essay = parse_fixture("big5.txt")
+    assert essay.encoding == "big5"
+    assert (essay.number, essay.title) == (8, "我們的優良傳統")
+    assert essay.paragraphs == ("反對空談、強調實幹、注重落實，是我們黨的優良傳統。", "有沒有守好初心，要靠抓落實來檢驗。")
+
+
+def test_shift_jis_file_is_decoded_as_shift_jis():
+    essay = parse_fixture("shift_jis.txt")
+    assert essay.encoding == "shift_jis"
+    assert (essay.number, essay.title) == (9, "現場の声")
+    assert essay.paragraphs == ("私たちは常に現場の声を聞き、着実に実行します。", "反対するだけではなく、提案を示します。")
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("utf8_truncated.txt", "文件在第 2 行末尾断在一个字符的中间（UTF-8 不完整，文件可能被截断）；请检查原文件是否完整后重新上传"),
+    ("utf8_damaged.txt", "不是有效的 UTF-8 文本：第 2 行起有 2 处无法解码的字节（文件可能已损坏）；请检查原文件后重新上传"),
+])
+def test_damaged_utf8_is_refused_not_read_as_gb18030(name, reason):
+    with pytest.raises(EssayParseError) as info:
+        parse_fixture(name)
+    assert info.value.reason == reason
+
+
+def _corpus(count):
+    from bench.generate import corpus_texts
+
+    seed = parse_fixture("seed.txt")
+    yield "\n".join([f"10{seed.title}.txt", *seed.paragraphs])
+    for seq, title, paragraphs in corpus_texts(count, seed=11):
+        yield "\n".join([f"{seq}{title}.txt", *paragraphs])
+
+
+def test_gb18030_and_utf8_essays_keep_their_encoding_however_short():
+    """The Big5 and Shift-JIS detection must not take real GB18030 or UTF-8
+    files: the seed and 150 generated essays, whole and cut to their first
+    12, 20, 40 and 80 characters."""
+    checked = 0
+    for text in _corpus(150):
+        for cut in (12, 20, 40, 80, None):
+            piece = text[:cut] if cut else text
+            if "\n" not in piece.strip():
+                piece = piece + "\n正文。"
+            for encoding in ("gb18030", "utf-8"):
+                essay = parse_essay_bytes(piece.encode(encoding), "x.txt")
+                assert essay.encoding == encoding, (encoding, piece)
+                checked += 1
+    assert checked == 151 * 5 * 2
+
+
+# --- control characters and limits ------------------------------------------------
+
+def test_control_characters_from_entities_are_stripped():
+    body = "<div>第一段&#1;含&#x1F;控制&#x7f;字符&#xFFFF;。</div><div>&#2;</div><div>第二段。</div>"
+    essay = parse_essay_bytes(f"12控制字符\n{body}".encode(), "c.txt")
+    assert essay.paragraphs == ("第一段含控制字符。", "第二段。")
+    assert essay.title == "控制字符"
+
+
+def _essay_with(paragraphs):
+    body = "".join(f"<div>{p}</div>" for p in paragraphs)
+    return f"1标题\n{body}".encode()
+
+
+def test_paragraph_count_limit():
+    ok = parse_essay_bytes(_essay_with(["段"] * 5), "n.txt", max_paragraphs=5)
+    assert len(ok.paragraphs) == 5
+    with pytest.raises(EssayParseError) as info:
+        parse_essay_bytes(_essay_with(["段"] * 6), "n.txt", max_paragraphs=5)
+    assert info.value.reason == "段落超过 5 段的上限；请检查原文的分段，或把文章拆成几个文件上传"
+    # One-line paragraphs of a plain-text body count the same way.
+    with pytest.raises(EssayParseError):
+        parse_essay_bytes(("1标题\n" + "一行\n" * (parsing.MAX_PARAGRAPHS_DEFAULT + 1)).encode(), "lines.txt")
+
+
+def test_paragraph_length_limit():
+    ok = parse_essay_bytes(_essay_with(["短", "字" * 10]), "l.txt", max_paragraph_chars=10)
+    assert ok.paragraphs[1] == "字" * 10
+    with pytest.raises(EssayParseError) as info:
+        parse_essay_bytes(_essay_with(["短", "字" * 11, "短"]), "l.txt", max_paragraph_chars=10)
+    assert info.value.reason == ("第 2 段有 11 字，超过每段 10 字的上限（原文可能丢失了分段）；"
+                                 "请在原文中分段后重新上传")
+
+
+def test_default_limits_are_far_above_real_essays():
+    seed = parse_fixture("seed.txt")
+    assert len(seed.paragraphs) * 100 < parsing.MAX_PARAGRAPHS_DEFAULT
+    assert max(map(len, seed.paragraphs)) * 20 < parsing.MAX_PARAGRAPH_CHARS_DEFAULT
+    # A long speech: 40,000 characters in 400 paragraphs.
+    speech = parse_essay_bytes(_essay_with([SEED_FIRST[:100]] * 400), "speech.txt")
+    assert len(speech.paragraphs) == 400

@@ -474,3 +474,77 @@ def test_site_url_tag_gives_what_the_url_tag_gives_under_any_script_prefix():
             assert ours == django_s and all(url.startswith(prefix) for url in ours.split())
     finally:
         set_script_prefix("/")
+
+
+# ------------------------------------------------- long essays, in pages
+
+def _long_essay(count, per_page, settings):
+    """An essay of `count` paragraphs, shown `per_page` a page, indexed."""
+    from search.sync import batched_indexing
+
+    settings.ESSAY_PARAGRAPHS_PER_PAGE = per_page
+    with batched_indexing():
+        essay = Essay.objects.create(number=7, title="很长的讲话", source_name="long.txt", content_hash="long",
+                                     paragraphs=[f"第{n}段的内容。" for n in range(1, count + 1)])
+    essay.paragraphs[count - 1] = f"第{count}段，这里有独一无二的句子。"
+    with batched_indexing():
+        essay.save()
+    return essay
+
+
+def _anchors(body):
+    return [int(n) for n in re.findall(r'<p id="p(\d+)"', body)]
+
+
+def test_a_long_essay_is_shown_in_pages(client, settings):
+    essay = _long_essay(12, 5, settings)
+    url = essay.get_absolute_url()
+    body = html(client.get(url))
+    assert _anchors(body) == [1, 2, 3, 4, 5]
+    assert "第 1–5 段，共 12 段" in body and "12 段" in body
+    assert 'href="?page=2"' in body and 'href="?page=3"' in body
+    # A bare #p<n> of another page (an older citation) is sent to its page.
+    assert 'data-per-page="5"' in body and "/static/js/paragraph-pages.js" in body
+    assert client.get("/static/js/paragraph-pages.js").status_code == 200
+    assert _anchors(html(client.get(url + "?page=3"))) == [11, 12]
+    assert _anchors(html(client.get(url + "?page=99"))) == [11, 12]  # the last page
+    assert _anchors(html(client.get(url + "?page=x"))) == [1, 2, 3, 4, 5]
+    # Page links keep the query being highlighted.
+    body = html(client.get(url + "?q=%E5%86%85%E5%AE%B9&page=2"))
+    assert _anchors(body) == [6, 7, 8, 9, 10] and "<mark>内容</mark>" in body
+    assert 'href="?q=%E5%86%85%E5%AE%B9&amp;page=3"' in body
+
+
+def test_a_normal_essay_page_has_no_page_links(client, make_essay, settings):
+    essay = make_essay(3, "普通文章", [f"第{n}段。" for n in range(1, 201)])
+    body = html(client.get(essay.get_absolute_url()))
+    assert settings.ESSAY_PARAGRAPHS_PER_PAGE == 200
+    assert _anchors(body) == list(range(1, 201))
+    assert "段落分页" not in body and "paragraph-pages.js" not in body
+
+
+def test_search_links_reach_the_page_holding_the_paragraph(client, settings):
+    essay = _long_essay(12, 5, settings)
+    body = html(client.get("/search/?q=%22独一无二%22"))
+    links = re.findall(r'<li><a href="([^"]+)"><span class="para-ref">第 12 段</span>', body)
+    assert links == [f"/essays/{essay.pk}/?q=%22%E7%8B%AC%E4%B8%80%E6%97%A0%E4%BA%8C%22&amp;page=3#p12"]
+    target = client.get(links[0].replace("&amp;", "&").split("#")[0])
+    assert 12 in _anchors(html(target)) and "<mark>独一无二</mark>" in html(target)
+
+
+def test_paragraph_redirect(client, settings):
+    essay = _long_essay(12, 5, settings)
+    response = client.get(f"/essays/{essay.pk}/p12/")
+    assert response.status_code == 302 and response["Location"] == f"/essays/{essay.pk}/?page=3#p12"
+    response = client.get(f"/essays/{essay.pk}/p2/?q=内容")
+    assert response["Location"] == f"/essays/{essay.pk}/?q=%E5%86%85%E5%AE%B9#p2"
+    assert client.get(f"/essays/{essay.pk + 1}/p2/").status_code == 404
+
+
+def test_a_stored_essay_of_300000_paragraphs_costs_one_page(client):
+    """Stored before the paragraph limit: each view rendered every one
+    (9.9 s and 36.7 MB); now a page of ESSAY_PARAGRAPHS_PER_PAGE."""
+    essay = Essay.objects.create(number=1, title="三十万段", source_name="many.txt", content_hash="many",
+                                 paragraphs=[f"第{n}行" for n in range(1, 300_001)])
+    body = html(client.get(essay.get_absolute_url() + "?page=1500"))
+    assert _anchors(body) == list(range(299_801, 300_001))
