@@ -4,13 +4,15 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 from search.highlight import highlighted_paragraphs
 
+from .citations import bibtex, gbt7714, ris, work_of
 from .forms import LIST_SORTS, EssayListForm
 from .models import Essay, paragraph_url
 
@@ -83,7 +85,50 @@ def essay_detail(request, pk):
         "paginator": paginator,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1) if paged else (),
         "page_query": urlencode({"q": query}) + "&" if query else "",
+        **_citation_context(request, essay),
     })
+
+
+def _cited_paragraph(request, essay):
+    """The paragraph number of ?cite= / ?p= if it is one of the essay's, else None."""
+    raw = request.GET.get("cite") or request.GET.get("p") or ""
+    number = int(raw) if raw.isdigit() and len(raw) < 7 else 0
+    return number if 1 <= number <= essay.paragraph_count else None
+
+
+def _citation_context(request, essay):
+    """The references the page shows: the essay's, and with ?cite=N that
+    paragraph's (text in the page, no JavaScript needed)."""
+    today = timezone.localdate()
+    url = request.build_absolute_uri(essay.get_absolute_url())
+    context = {"citation": gbt7714(work_of(essay, url, today))}
+    number = _cited_paragraph(request, essay)
+    if number:
+        context.update(cited_paragraph=number, paragraph_citation=gbt7714(
+            work_of(essay, request.build_absolute_uri(paragraph_url(essay.get_absolute_url(), number)), today,
+                    paragraph=number)))
+    return context
+
+
+CITATION_FORMATS = {"ris": ("application/x-research-info-systems; charset=utf-8", "ris"),
+                    "bib": ("application/x-bibtex; charset=utf-8", "bib")}
+
+
+@require_safe
+def essay_citation(request, pk, fmt):
+    """The essay's reference as RIS or BibTeX, for reference managers;
+    ?p=N cites paragraph N."""
+    essay = get_object_or_404(Essay, pk=pk)
+    if fmt not in CITATION_FORMATS:
+        raise Http404("没有这种引用格式：可用 ris 或 bib")
+    number = _cited_paragraph(request, essay)
+    link = paragraph_url(essay.get_absolute_url(), number) if number else essay.get_absolute_url()
+    work = work_of(essay, request.build_absolute_uri(link), timezone.localdate(), paragraph=number)
+    content_type, ext = CITATION_FORMATS[fmt]
+    body = ris(work) if fmt == "ris" else bibtex(work, essay.pk)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="essay-{essay.pk}{"-p" + str(number) if number else ""}.{ext}"'
+    return response
 
 
 @require_safe

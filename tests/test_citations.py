@@ -60,3 +60,43 @@ def test_bibtex_reads_back_with_bibtexparser():
     assert entry["title"] == r"标题含 \{括号\} 与 50\% \& \#号\_"
     [online] = bibtexparser.parse_string(bibtex(Work("无元数据", URL, ACCESSED), "z")).entries
     assert online.entry_type == "online" and online.key == "essayz-nd" and "author" not in online.fields_dict
+
+
+# ------------------------------------------------------------ on the site
+
+@pytest.fixture
+def cited(make_essay):
+    essay = make_essay(3, "让抓落实成为鲜明特质", ["第一段。", "第二段。"])
+    essay.date, essay.source, essay.author = PartialDate(2019, 7, 1), "人民日报", "任仲平"
+    essay.save()
+    return essay
+
+
+def test_the_essay_page_carries_its_citation_without_javascript(client, cited):
+    from django.utils import timezone
+
+    body = client.get(cited.get_absolute_url()).content.decode()
+    today = timezone.localdate().isoformat()
+    url = f"http://testserver{cited.get_absolute_url()}"
+    assert f'<p class="cite-text" id="cite-essay">任仲平. 让抓落实成为鲜明特质[N/OL]. 人民日报, 2019-07-01[{today}]. {url}.</p>' in body
+    assert 'href="?cite=2#cite"' in body and 'id="cite-paragraph"' not in body
+    body = client.get(cited.get_absolute_url(), {"cite": "2"}).content.decode()
+    assert f"人民日报, 2019-07-01[{today}]. {url}#p2.</p>" in body
+    assert 'id="p2" class="para cited"' in body
+    assert 'id="cite-paragraph"' not in client.get(cited.get_absolute_url(), {"cite": "9"}).content.decode()
+
+
+def test_ris_and_bibtex_downloads(client, cited):
+    response = client.get(f"/essays/{cited.pk}/cite.ris", {"p": "2"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/x-research-info-systems")
+    assert f'filename="essay-{cited.pk}-p2.ris"' in response["Content-Disposition"]
+    [entry] = rispy.loads(response.content.decode())
+    assert entry["title"] == "让抓落实成为鲜明特质" and entry["urls"][0].endswith(f"/essays/{cited.pk}/#p2")
+    response = client.get(f"/essays/{cited.pk}/cite.bib")
+    [entry] = bibtexparser.parse_string(response.content.decode()).entries
+    assert entry["journal"] == "人民日报" and entry["url"].endswith(f"/essays/{cited.pk}/")
+
+
+def test_unknown_formats_and_essays_answer_404(client, cited):
+    assert client.get(f"/essays/{cited.pk}/cite.docx").status_code == 404
+    assert client.get("/essays/999999/cite.ris").status_code == 404
