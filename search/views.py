@@ -83,10 +83,13 @@ def search_api(request):
         "page": result.page,
         "per_page": result.per_page,
         "sort": result.sort,
+        **({"notice": result.notice} if result.notice else {}),
         "results": [{
             "id": h.id, "number": h.number, "title": h.title,
             "url": origin + h.url,
             "score": h.score, "occurrences": h.occurrences,
+            # Only where the count is a lower bound (snippets.HIT_SPAN_BUDGET).
+            **({} if h.occurrences_exact else {"occurrences_exact": False}),
             "snippets": [{"paragraph": s.paragraph, "text": s.text, "highlights": [list(x) for x in s.highlights]}
                          for s in h.snippets],
         } for h in result.hits],
