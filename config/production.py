@@ -29,6 +29,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The throttles' client address is the one the proxy saw (config.throttle).
+    THROTTLE_TRUST_FORWARDED = True
 SESSION_COOKIE_HTTPONLY = True
 
 # Each gunicorn worker keeps its database connection between requests

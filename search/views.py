@@ -7,6 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from config.throttle import throttled_search
+
 from . import service
 from .forms import SearchForm
 from .highlight import hit_items_html
@@ -30,6 +32,7 @@ def _run(form):
 
 
 @require_safe
+@throttled_search
 def search_page(request):
     form = SearchForm(request.GET)
     q = request.GET.get("q", "")[:500]
@@ -65,6 +68,7 @@ def page_links(current, total, around=2):
 
 
 @require_safe
+@throttled_search
 def search_api(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
