@@ -145,7 +145,7 @@ ESSAYS_PER_PAGE = 20
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
     "throttle": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "config.caches.LazyFileBasedCache",
         "LOCATION": DATA_DIR / "throttle",
         "OPTIONS": {"MAX_ENTRIES": 5000},
     },

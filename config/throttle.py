@@ -96,7 +96,7 @@ def login_failed(ip, username):
     window = settings.LOGIN_FAILURE_WINDOW
     until = time.time() + window
     try:
-        cache = caches["throttle"]  # creates its directory
+        cache = caches["throttle"]
         for key in _login_keys(ip, username):
             count, _until = cache.get(key, (0, 0))
             cache.set(key, (count + 1, until), timeout=window)
