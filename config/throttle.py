@@ -10,7 +10,11 @@ its username's count, not its address's: an attacker with an account of
 their own cannot reset the count of the address they guess from. The counts
 live in the "throttle" cache, a file-based cache under the data directory
 shared by all gunicorn workers (a per-process count would give an attacker
-one allowance per worker); they are written only on failures.
+one allowance per worker); they are written only on failures. Two workers
+recording a failure at the same instant may count it once: a lock for an
+off-by-one in a count of ten is not worth it. Counting per username lets
+anyone lock an editor out for the window by guessing; an operator can end it
+early by emptying the throttle directory (ARCHIVE_DATA_DIR/throttle/).
 
 Searches: a token bucket per client address (SEARCH_RATE a second, bursts
 of SEARCH_BURST), kept per worker process in the "search-rate" local-memory

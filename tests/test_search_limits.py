@@ -13,8 +13,7 @@ COMMON = "的是一不实人在要有大中了落和为上国干部作党成这�
 
 
 def crafted(clauses=32):
-    """An OR of three-character chunks: every chunk's characters are
-    separate words, so the query holds about 3 × clauses terms."""
+    """An OR of quoted common characters: one term each."""
     return " OR ".join(f'"{COMMON[i]}"' for i in range(clauses))
 
 
