@@ -16,6 +16,11 @@ worker_class = "config.workers.SyncWorkerClosingIdleConnections"
 # directory, and a second instance under the same user takes it over.
 control_socket_disable = True
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # seconds a request may hold a worker
+# The request line may be as long as gunicorn allows (its default is 4094
+# bytes): a search of 500 Chinese characters, the form's limit, is some
+# 4,500 bytes percent-encoded (6,000 for characters of four UTF-8 bytes)
+# and must reach the form, which answers it or explains, not a bare 414.
+limit_request_line = 8190
 graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"

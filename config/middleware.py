@@ -1,9 +1,13 @@
-"""Site-wide middleware: security headers, and storage failures as 503s."""
+"""Site-wide middleware: security headers, storage failures as 503s,
+large request bodies refused before parsing, and the login throttle."""
 import logging
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
+
+from . import throttle
 
 from search import sync
 
@@ -64,4 +68,72 @@ class CatchUpMiddleware:
 
     def __call__(self, request):
         sync.start_catching_up()
+        return self.get_response(request)
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse (413) a request whose declared body is larger than
+    DATA_UPLOAD_MAX_MEMORY_SIZE before anything reads it, unless it is a
+    POST to the essay upload page from a logged-in staff user: only that
+    page takes large bodies (up to ESSAY_MAX_UPLOAD_TOTAL of files, limited
+    as they stream in by essays.uploads). Without this, anyone could make a
+    worker read and parse a 64 MB multipart body before CSRF refused it.
+
+    It must come after the session and authentication middleware (it asks
+    who the user is, reading the session only for large bodies) and before
+    anything that reads request.POST (CSRF reads it in process_view, which
+    runs after every middleware's __call__ has begun, so its place in the
+    list does not matter for that)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._upload_path = None
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE and not self._allowed(request):
+            return self._refuse(request, length)
+        return self.get_response(request)
+
+    def _allowed(self, request):
+        if self._upload_path is None:
+            self._upload_path = reverse("admin:essays_essay_upload")
+        if request.method != "POST" or request.path != self._upload_path:
+            return False
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_active and user.is_staff)
+
+    def _refuse(self, request, length):
+        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        message = (f"请求内容过大（{length / (1024 * 1024):.1f} MB，上限 {limit_mb:g} MB），未被处理。"
+                   "只有已登录的编辑在“上传文章文件”页面才能提交大文件。")
+        # The body is not read: the connection closes after the answer.
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"error": message}, status=413, json_dumps_params={"ensure_ascii": False})
+        else:
+            response = HttpResponse(render_to_string("413.html", {"message": message}), status=413)
+        response["Connection"] = "close"
+        return response
+
+
+class LoginThrottleMiddleware:
+    """Answer 429 to a login POST from a client address or for a username
+    with too many recent failures (config.throttle), before the login form
+    validates, that is before any password is hashed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._login_path = None
+
+    def __call__(self, request):
+        if request.method == "POST":
+            if self._login_path is None:
+                self._login_path = reverse("admin:login")
+            if request.path == self._login_path:
+                wait = throttle.login_wait(throttle.client_ip(request), request.POST.get("username", ""))
+                if wait:
+                    return throttle.login_refused(request, wait)
         return self.get_response(request)

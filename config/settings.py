@@ -54,6 +54,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Both need the user (or the session) and must run before anything reads
+    # the body: large bodies are refused, then throttled logins.
+    "config.middleware.RequestBodyLimitMiddleware",
+    "config.middleware.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
@@ -148,6 +152,34 @@ SEARCH_CATCH_UP_SECONDS = float(os.environ.get("ARCHIVE_CATCH_UP_SECONDS", "5"))
 ESSAY_UPLOAD_INDEX_SECONDS = float(os.environ.get("ESSAY_UPLOAD_INDEX_SECONDS", "20"))
 
 ESSAYS_PER_PAGE = 20
+
+# Throttles (config.throttle). Login failures are counted in a cache shared
+# by the server's worker processes, a directory of files under the data
+# directory; the search rate per worker process, in memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+    "throttle": {
+        "BACKEND": "config.caches.LazyFileBasedCache",
+        "LOCATION": DATA_DIR / "throttle",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+    "search-rate": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "search-rate",
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    },
+}
+# Failed logins from one address, or for one username, before login is
+# refused (429) until ARCHIVE_LOGIN_LOCKOUT seconds after the last (0: off).
+LOGIN_FAILURE_LIMIT = int(os.environ.get("ARCHIVE_LOGIN_FAILURES", "10"))
+LOGIN_FAILURE_WINDOW = int(os.environ.get("ARCHIVE_LOGIN_LOCKOUT", "900"))
+# Searches (/search/, /api/search) a second per client address and worker
+# process, with bursts of up to SEARCH_BURST (0: no limit).
+SEARCH_RATE = float(os.environ.get("ARCHIVE_SEARCH_RATE", "20"))
+SEARCH_BURST = int(os.environ.get("ARCHIVE_SEARCH_BURST", "60"))
+# Behind a proxy (config.production, DJANGO_BEHIND_PROXY=1) the client's
+# address is the last one of X-Forwarded-For.
+THROTTLE_TRUST_FORWARDED = False
 
 # Content-Security-Policy: the site runs no inline script and loads nothing
 # from other origins.

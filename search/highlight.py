@@ -55,13 +55,15 @@ def hit_items_html(hits, q_param):
     items = []
     for hit in hits:
         number = "—" if hit.number is None else hit.number
+        # A lower bound (snippets.HIT_SPAN_BUDGET) says so.
+        at_least = "" if hit.occurrences_exact else "至少 "
         href = escape(f"{hit.url}?q={q_param}" if q_param else hit.url)
         item = (f'<li class="hit">\n<h2><span class="essay-number">{number}</span><a href="{href}">'
-                f'{escape(hit.title)}</a></h2>\n<p class="meta">出现 {hit.occurrences} 处</p>\n')
+                f'{escape(hit.title)}</a></h2>\n<p class="meta">出现 {at_least}{hit.occurrences} 处</p>\n')
         if hit.snippets:
             item += f'<ul class="snippets">\n{snippet_items_html(hit.url, q_param, hit.snippets)}\n</ul>\n'
             if hit.more:
-                item += f'<p class="more">还有 {hit.more} 处</p>\n'
+                item += f'<p class="more">还有 {at_least}{hit.more} 处</p>\n'
         items.append(item + "</li>")
     return mark_safe("\n".join(items))
 

@@ -37,6 +37,7 @@ class Hit:
     title: str = ""
     url: str = ""
     occurrences: int = 0
+    occurrences_exact: bool = True  # False: `occurrences` is a lower bound (snippets.HIT_SPAN_BUDGET)
     snippets: list = field(default_factory=list)
     more: int = 0
 
@@ -49,6 +50,7 @@ class SearchResult:
     per_page: int
     count: int
     hits: list  # the hits of this page only
+    notice: str = ""  # what was cut to keep the query's cost bounded (syntax.affordable_per_page)
 
     @property
     def mode(self):

@@ -10,7 +10,7 @@ from . import query as q
 from . import queue
 from .index import EssayDoc, IndexUnavailable, WhooshIndex  # noqa: F401  (re-exported)
 from .snippets import occurrences
-from .syntax import QueryError, parse_query  # noqa: F401  (re-exported)
+from .syntax import QueryError, affordable_per_page, parse_query  # noqa: F401  (re-exported)
 
 _indexes = {}
 _lock = threading.Lock()
@@ -84,8 +84,10 @@ def search(text, sort="relevance", page=1, per_page=20):
     from essays.models import Essay
 
     parsed = parse_query(text)
+    per_page, notice = affordable_per_page(parsed, per_page)
     view = _view()
     result = q.run_query(view, parsed, sort=sort, page=page, per_page=per_page)
+    result.notice = notice
     terms = tuple(t.text for t in parsed.highlight_terms() if t.scope == "all")
     title_terms = tuple(t.text for t in parsed.highlight_terms() if t.scope == "title")
     # What a hit shows (title, link, occurrences, snippets) depends only on
@@ -108,7 +110,7 @@ def search(text, sort="relevance", page=1, per_page=20):
             folded = _folded(view, hit.id, digest, paragraphs)
             got = (title, url_of(hit.id), *occurrences(title, paragraphs, terms, title_terms, folded=folded))
             view.hits.put(keys[hit.id], got)
-        hit.title, hit.url, hit.occurrences, hit.snippets = got
+        hit.title, hit.url, hit.occurrences, hit.snippets, hit.occurrences_exact = got
         hit.more = max(0, hit.occurrences - len(hit.snippets))
         kept.append(hit)
     result.hits = kept

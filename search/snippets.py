@@ -11,6 +11,12 @@ from .analysis import fold, fold_offsets
 
 CONTEXT_CHARS = 32
 MAX_SNIPPETS = 3
+# Occurrences one hit may map and merge (find_spans, some 2.5 µs each):
+# an essay of 5,000 characters holds a few hundred of even 的 and 是 together,
+# but a crafted OR of a hundred common characters matches half of every
+# text. Past this many a hit's count is a lower bound ("至少"), so a page of
+# a hundred hits costs at most some 0.5 s whatever the query.
+HIT_SPAN_BUDGET = 2000
 
 
 @dataclass(frozen=True)
@@ -64,12 +70,18 @@ def _snippet(paragraph, text, spans, span):
     return Snippet(paragraph, prefix + text[start:end] + suffix, highlights)
 
 
-def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, folded=None):
+def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, folded=None,
+                budget=None):
     """Count occurrences and build the first `limit` snippets.
 
     `terms` may occur anywhere; `title_terms` only count in the title.
     `folded`, if given, is [fold(title), fold(p) for each paragraph] (the
-    search index holds it). Returns (count, snippets).
+    search index holds it). Returns (count, snippets, exact): `exact` is
+    False when more than `budget` (HIT_SPAN_BUDGET) occurrences would have
+    to be mapped and merged, and the count is then a lower bound (the
+    paragraphs counted so far; the snippets are the first ones all the
+    same). Paragraphs holding one term only are counted with str.count at
+    C speed and never use up the budget.
 
     Spans in the original text (fold_offsets, the costly part) are found
     only where a snippet needs them or where two terms meet in one
@@ -77,7 +89,8 @@ def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, fo
     occurrences of one term never overlap or merge (find_spans), so their
     number is str.count of the folded text. A page of hits for 的 used to
     map every paragraph of every essay, 20 ms of its 25."""
-    count, snippets = 0, []
+    budget = HIT_SPAN_BUDGET if budget is None else budget
+    count, snippets, mapped = 0, [], 0
     sources = [(0, title, list(terms) + list(title_terms))]
     sources += [(i, p, list(terms)) for i, p in enumerate(paragraphs, start=1)]
     for number, text, wanted in sources:
@@ -90,10 +103,18 @@ def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, fo
         if len(present) == 1 and len(snippets) >= limit:
             count += plain.count(present[0])
             continue
+        if len(snippets) >= limit:
+            # Only counting is left: check the cost before paying it (the
+            # raw occurrences bound the merged ones from above).
+            mapped += sum(plain.count(term) for term in present)
+            if mapped > budget:
+                return count, snippets, False
         spans = find_spans(text, present, plain)
+        if len(snippets) < limit:
+            mapped += len(spans)
         count += len(spans)
         for span in spans:
             if len(snippets) >= limit:
                 break
             snippets.append(_snippet(number, text, spans, span))
-    return count, snippets
+    return count, snippets, True

@@ -16,6 +16,12 @@ from . import analysis
 QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "＂": "＂"}
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 32
+# A results page costs about (hits shown) × (distinct terms to find in each):
+# every term is looked for in every paragraph of every hit shown. A query of
+# up to 8 terms may show 100 hits a page, one of 40 the default 20; beyond
+# that fewer hits a page are shown (never fewer than 10), and the answer says so.
+TERM_PAGE_BUDGET = 800
+MIN_COSTLY_PER_PAGE = 10
 
 
 class QueryError(ValueError):
@@ -70,6 +76,21 @@ class ParsedQuery:
                         seen.add(term)
                         out.append(term)
         return out
+
+
+def affordable_per_page(parsed, per_page):
+    """(per_page, notice): `per_page` lowered for a query of many terms so
+    that hits × terms stays within TERM_PAGE_BUDGET, with a message for the
+    reader saying what changed ("" when nothing did). A `per_page` that is
+    not a whole number is left for run_query to refuse."""
+    if type(per_page) is not int:
+        return per_page, ""
+    terms = len(parsed.highlight_terms())
+    allowed = max(MIN_COSTLY_PER_PAGE, TERM_PAGE_BUDGET // max(1, terms))
+    if per_page <= allowed:
+        return per_page, ""
+    return allowed, (f"这个查询含 {terms} 个要查找的词，为控制耗时，每页改为显示 {allowed} 篇"
+                     f"（请求的是 {per_page} 篇）。")
 
 
 def _lex(text):

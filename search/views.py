@@ -7,6 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from config.throttle import throttled_search
+
 from . import service
 from .forms import SearchForm
 from .highlight import hit_items_html
@@ -30,6 +32,7 @@ def _run(form):
 
 
 @require_safe
+@throttled_search
 def search_page(request):
     form = SearchForm(request.GET)
     q = request.GET.get("q", "")[:500]
@@ -65,6 +68,7 @@ def page_links(current, total, around=2):
 
 
 @require_safe
+@throttled_search
 def search_api(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
@@ -83,10 +87,13 @@ def search_api(request):
         "page": result.page,
         "per_page": result.per_page,
         "sort": result.sort,
+        **({"notice": result.notice} if result.notice else {}),
         "results": [{
             "id": h.id, "number": h.number, "title": h.title,
             "url": origin + h.url,
             "score": h.score, "occurrences": h.occurrences,
+            # Only where the count is a lower bound (snippets.HIT_SPAN_BUDGET).
+            **({} if h.occurrences_exact else {"occurrences_exact": False}),
             "snippets": [{"paragraph": s.paragraph, "text": s.text, "highlights": [list(x) for x in s.highlights]}
                          for s in h.snippets],
         } for h in result.hits],

@@ -10,12 +10,20 @@ SEED_TITLE = "让抓落实成为党员干部的鲜明特质"
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, settings):
-    """Point DATA_DIR and the index at a fresh temp folder."""
+    """Point DATA_DIR, the index and the login throttle's cache at a fresh
+    temp folder. The search rate limit is off (tests search faster than any
+    reader, from one address); tests of it turn it on."""
     settings.DATA_DIR = tmp_path
     settings.SEARCH_INDEX_DIR = tmp_path / "index"
     # No background catch-up thread in the test process: tests drain the
     # to-do list themselves (search.sync.catch_up).
     settings.SEARCH_CATCH_UP_SECONDS = 0
+    settings.CACHES = {**settings.CACHES,
+                       "throttle": {**settings.CACHES["throttle"], "LOCATION": tmp_path / "throttle"}}
+    settings.SEARCH_RATE = 0
+    from django.core.cache import caches
+
+    caches["search-rate"].clear()
     return tmp_path
 
 

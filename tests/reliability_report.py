@@ -342,6 +342,65 @@ def section_bounds(recs):
     ])
 
 
+def section_request(recs):
+    """Bounded cost per request (tests/test_reliability_request.py)."""
+    parts = []
+    r = recs.get("request.crafted")
+    if r is not None:
+        parts += [
+            f"Crafted searches, `per_page=100`, on {r['essays']} generated essays of about "
+            f"{r['avg_chars']:,} characters, with no cached answers (`ARCHIVE_SEARCH_CACHE=0`); worker CPU "
+            "from `/proc` around each request, sent alone. Many terms lower the page size "
+            "(`search.syntax.affordable_per_page`) and a hit maps at most 2,000 occurrences "
+            "(`search.snippets.HIT_SPAN_BUDGET`). Target: under 1 s each.",
+            "",
+            table([[name, f["status"], _get(f, "hits_shown"), f"{f['cpu_s']:.2f}", f"{f['wall_s']:.2f}"]
+                   for name, f in r["queries"].items()],
+                  ["query", "status", "hits shown", "worker CPU (s)", "wall (s)"]),
+            "",
+        ]
+    r = recs.get("request.login_throttle")
+    if r is not None:
+        parts += [
+            f"{r['attempts']} wrong passwords for the editor from one address: statuses "
+            f"{histogram(r['statuses'])}; first refusal at attempt {r['first_refused']}; worker CPU "
+            f"{r['cpu_ms_per_checked_attempt']} ms per checked (hashed) attempt, "
+            f"{r['cpu_ms_per_refused_attempt']} ms per refused one; {r['total_cpu_s']} s in all. "
+            f"The right password while locked: {r['right_password_while_locked']} "
+            f"(Retry-After {r['retry_after']} s).",
+            "",
+        ]
+    r = recs.get("request.search_rate")
+    if r is not None:
+        parts += [
+            f"Search rate limit at {r['rate']}/s with bursts of {r['burst']} (per worker, {r['workers']} "
+            f"workers): {r['sent']} searches in {r['seconds']} s from one address got "
+            f"{histogram(r['statuses'])}.",
+            "",
+        ]
+    r = recs.get("request.large_body")
+    if r is not None:
+        parts += [
+            f"An anonymous multipart POST declaring {r['declared_mb']} MB (of which {r['sent_mb']} MB sent) "
+            f"to the upload page: {r['status']} after {r['wall_s']} s, {r['cpu_s']} s of worker CPU.",
+            "",
+        ]
+    r = recs.get("request.long_query")
+    if r is not None:
+        parts += [
+            "Long queries (the form's limit is 500 characters; gunicorn's request line 8,190 bytes):",
+            "",
+            table([[name, f"{f['request_line_bytes']:,}", f["status"]] for name, f in r["cases"].items()],
+                  ["query", "request line (bytes)", "status"]),
+            "",
+        ]
+    r = recs.get("request.static")
+    if r is not None:
+        parts += [f"Started without `collectstatic`: home page {r['home']}, stylesheet {r['stylesheet']} "
+                  f"(collected at start-up: {r['collected']}).", ""]
+    return "\n".join(parts).rstrip() or "_No figures recorded yet._"
+
+
 def main():
     recs = load_records()
     outcomes = load_outcomes()
@@ -401,6 +460,11 @@ def main():
         "## Bounded cost per input",
         "",
         section_bounds(recs),
+
+
+        "## Bounded cost per request",
+        "",
+        section_request(recs),
         "",
         "## Found by these tests",
         "",
