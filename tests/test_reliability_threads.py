@@ -168,3 +168,93 @@ def test_threaded_server_answers_first_sight_queries_while_essays_are_imported()
 def _first_traceback(log):
     at = log.find("Traceback")
     return log[at:at + 3000] if at >= 0 else ""
+
+
+# ------------------------------------------------------------ slow clients
+
+SLOW_CLIENTS = 3  # more than the workers (2): each held a sync worker for as long as it trickled
+NORMAL_SECONDS = 8.0  # other requests are sent for this long, one after another
+NORMAL_LIMIT = 3.0  # seconds: a request beside the slow clients answers within this (normally ~0.05)
+TRICKLE = 0.3  # seconds between the slow clients' header bytes
+
+
+class SlowClient(threading.Thread):
+    """Sends a request's headers a byte at a time (slowloris) until told to
+    finish them, then reads the answer."""
+
+    def __init__(self, port, n):
+        super().__init__(daemon=True, name=f"slow-{n}")
+        self.port, self.n = port, n
+        self.finish = threading.Event()
+        self.status, self.error, self.bytes_sent = None, None, 0
+
+    def run(self):
+        import socket
+
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=60) as sock:
+                head = f"GET /api/essays?page=1&slow={self.n} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+                sock.sendall(head)
+                self.bytes_sent = len(head)
+                filler = b"X-Slow: " + b"a" * 4000
+                i = 0
+                while not self.finish.is_set() and i < len(filler):
+                    sock.sendall(filler[i:i + 1])
+                    self.bytes_sent += 1
+                    i += 1
+                    self.finish.wait(TRICKLE)
+                sock.sendall(b"\r\nConnection: close\r\n\r\n")
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+                self.status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else answer[:80]
+        except Exception as err:  # reported by the test
+            self.error = repr(err)
+
+
+def test_slow_clients_trickling_headers_leave_the_site_serving_others():
+    """Production gunicorn (2 workers, config/gunicorn.py): three clients
+    trickle their request headers a byte every 0.3 s; meanwhile, for 8 s,
+    every other request (searches, pages, the API) answers within
+    NORMAL_LIMIT, and the slow clients are answered too once they finish
+    their headers. (With two sync workers, three such clients held both.)"""
+    from .reliability_support import serving
+
+    with serving("threads.slow_clients", 60, seed=23, avg_chars=400) as s:
+        slow = [SlowClient(s.port, n) for n in range(SLOW_CLIENTS)]
+        for t in slow:
+            t.start()
+        time.sleep(2.0)  # every slow client is in the middle of its headers
+        urls = [quote_url("发展"), quote_url('"高质量发展"', api=False), "/", "/api/essays?page=2", "/essays/3/"]
+        results = []
+        started = time.monotonic()
+        i = 0
+        while time.monotonic() < started + NORMAL_SECONDS:
+            url = urls[i % len(urls)]
+            i += 1
+            t0 = time.monotonic()
+            try:
+                status = Client(s.port, timeout=NORMAL_LIMIT * 3).get(url).status
+            except Exception as err:  # a timeout is a failure of this test
+                status = repr(err)
+            results.append((url, status, time.monotonic() - t0))
+            time.sleep(0.1)
+        phase = time.monotonic() - started
+        trickled = [t.bytes_sent for t in slow]
+        for t in slow:
+            t.finish.set()
+        for t in slow:
+            t.join(60)
+        log = s.log_text()
+
+    latencies = [r[2] for r in results]
+    ok = [r for r in results if r[1] == 200 and r[2] <= NORMAL_LIMIT]
+    record("threads.slow_clients", workers=2, threads=4, slow_clients=SLOW_CLIENTS,
+           trickle_s=TRICKLE, normal_requests=len(results), normal_ok=len(ok),
+           latency_ms_p50=round(1000 * (percentile(latencies, 50) or 0)),
+           latency_ms_max=round(1000 * max(latencies)), phase_seconds=round(phase, 1),
+           slow_bytes_sent_meanwhile=trickled, slow_clients_answered=[t.status for t in slow])
+    assert len(results) >= 10 and len(ok) == len(results), [r for r in results if r not in ok]
+    assert all(t.error is None for t in slow), [t.error for t in slow]
+    assert [t.status for t in slow] == [200] * SLOW_CLIENTS
+    assert "Traceback" not in log, _first_traceback(log)
