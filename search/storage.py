@@ -9,12 +9,12 @@ truncated zlib streams, a KeyError on a term that exists).
 Here every file Whoosh opens for reading is a `PositionlessFile`: one file
 descriptor, opened when Whoosh opens the file (so a file a merge deletes
 later stays readable for the readers that hold it), read with `os.pread`
-(which uses no shared file position), and a position of its own per
-thread for what Whoosh's StructFile and pickle do with a file: seek, tell,
-read, readline, readinto. Each thread also keeps one small read-ahead
-buffer per file, since pickle and the term tables ask for a few bytes at a
-time (what a BufferedReader gave). Segment files never change once
-written, so a buffer cannot go stale.
+(which uses no shared file position). `get(offset, length)`, what the term
+tables and search.ranking use, is one pread. What Whoosh's StructFile and
+pickle do with a position (seek, tell, read, readline, readinto) goes to a
+buffered reader of each thread's own (io.BufferedReader over preads, made
+on the thread's first use), since pickle asks for a few bytes at a time.
+Segment files never change once written, so a buffer cannot go stale.
 
 This module is the one place that reaches into Whoosh's storage layer
 (FileStorage.open_file, StructFile.get/subset, CompoundStorage's subsets);
