@@ -8,14 +8,20 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+# Threads per worker: a slow client holds one of them, not a whole worker.
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
 preload_app = True
-# The sync worker, keeping its database connection while busy and closing it
-# when idle (see config.workers).
-worker_class = "config.workers.SyncWorkerClosingIdleConnections"
+# gunicorn's threaded worker (gthread), its threads keeping their database
+# connections while busy and closing them when idle (see config.workers).
+worker_class = "config.workers.ThreadWorkerClosingIdleConnections"
 # gunicorn 27's control socket would live in $HOME, outside the data
 # directory, and a second instance under the same user takes it over.
 control_socket_disable = True
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # seconds a request may hold a worker
+# With threads, gunicorn's timeout watches the worker's main loop, which
+# reports alive at least every second whatever its threads do: a worker is
+# restarted when that loop is stuck, not when one request takes long (as
+# the sync worker's was).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # The request line may be as long as gunicorn allows (its default is 4094
 # bytes): a search of 500 Chinese characters, the form's limit, is some
 # 4,500 bytes percent-encoded (6,000 for characters of four UTF-8 bytes)
@@ -53,8 +59,11 @@ def post_worker_init(worker):
 
 
 def worker_exit(server, worker):
-    """Close the worker's database connection as it exits (kept between
-    requests while busy): SQLite then cleans up its -wal and -shm files."""
+    """Close the worker's database connections as it exits (kept between
+    requests while busy): SQLite then cleans up its -wal and -shm files.
+    Not while a thread still serves a request (past the graceful timeout):
+    the process's exit closes those."""
     from config.workers import close_connections
 
-    close_connections()
+    if not getattr(worker, "_in_flight", 0):
+        close_connections()

@@ -18,6 +18,7 @@ character, in header order, then one per word.
 """
 import marshal
 import os
+import threading
 
 from . import bitsets
 
@@ -70,7 +71,9 @@ def write_atomically(path, contents):
     """Call contents(file) on a dot-file beside `path` (Whoosh's cleanup
     skips dot-files), then rename it into place: readers see the whole file
     or none. On OSError the dot-file is removed and the error raised."""
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    # Named by process and thread: two of either may write the same file at once.
+    tmp = os.path.join(os.path.dirname(path),
+                       f".{os.path.basename(path)}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             contents(fh)
@@ -84,29 +87,41 @@ def write_atomically(path, contents):
 
 
 class CharTable:
-    """The characters and words of one file and where their sets are."""
+    """The characters and words of one file and where their sets are.
 
-    __slots__ = ("path", "keys", "words", "width", "start")
+    The file stays open from open() on, and sets are read with os.pread,
+    which moves no file position: any number of threads can read one
+    table at once, and a file that Whoosh deletes with its merged segment
+    stays readable for the views that still hold the segment. (Closed
+    when the table is garbage.)"""
 
-    def __init__(self, path, keys, words, width, start):
+    __slots__ = ("path", "keys", "words", "width", "start", "_file")
+
+    def __init__(self, path, keys, words, width, start, file=None):
         self.path, self.keys, self.width, self.start = path, keys, width, start
         self.words = {w: len(keys) + i for i, w in enumerate(words)}  # word -> slot
+        self._file = file if file is not None else open(path, "rb", buffering=0)
 
     @classmethod
     def open(cls, path, n):
         """The table of the file at `path`, or None when it is missing or
         was written for another format or document count."""
         try:
-            with open(path, "rb") as fh:
-                size = int.from_bytes(fh.read(8), "little")
-                header = marshal.loads(fh.read(size))
+            fh = open(path, "rb", buffering=0)
+        except OSError:
+            return None
+        try:
+            size = int.from_bytes(os.pread(fh.fileno(), 8, 0), "little")
+            header = marshal.loads(os.pread(fh.fileno(), size, 8))
             version, count, keys = header[:3]
             words = header[3] if version >= 2 else []
         except (OSError, ValueError, EOFError, TypeError, IndexError):
+            fh.close()
             return None
         if version not in READABLE or count != n or not isinstance(keys, str) or not isinstance(words, list):
+            fh.close()
             return None
-        return cls(path, keys, words, (n + 7) // 8, 8 + size)
+        return cls(path, keys, words, (n + 7) // 8, 8 + size, fh)
 
     def has(self, key):
         """Whether bits(key) answers for `key`: any single character (the
@@ -125,9 +140,7 @@ class CharTable:
             i = self.words.get(key)
             if i is None:
                 raise KeyError(key)
-        with open(self.path, "rb") as fh:
-            fh.seek(self.start + i * self.width)
-            data = fh.read(self.width)
+        data = os.pread(self._file.fileno(), self.width, self.start + i * self.width)
         if len(data) != self.width:
             raise OSError(f"{self.path} is truncated")
         return int.from_bytes(data, "little")

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 
 from whoosh import scoring, writing
 from whoosh.fields import ID, STORED, FieldType, Schema
-from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.util.text import utf8encode
 
 from . import analysis, bitsets, charfile
+from .storage import ThreadSafeFileStorage
 from .writer import CompactSegmentWriter
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ MAX_TERM_SETS = 400  # tested terms' document sets kept per view (see TermSetCac
 # Ranked answers kept per view; set from settings.SEARCH_RESULT_CACHE by the
 # search app (0: every search matches and ranks afresh, as `make bench` measures too).
 RESULT_CACHE_SIZE = 256
+_GRAMS_LOCK = threading.Lock()  # evictions from the segments' gram sets (_Segment.gram_bits)
 _TOC_NAME = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc$")  # whoosh's table-of-contents files
 _TOC_TEMP = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")  # one being written (renamed into place)
 
@@ -173,10 +174,8 @@ def _indexed_ids(writer):
 
 
 def _storage(path):
-    # No mmap: whoosh-reloaded copies every memory-mapped file into a private
-    # buffer (whoosh/filedb/structfile.py), which cost each server worker
-    # about 400 MB at 20,000 essays; plain reads keep only what is read.
-    return FileStorage(str(path), supports_mmap=False)
+    # Files every search thread of the process may read at once (search.storage).
+    return ThreadSafeFileStorage(str(path))
 
 
 class WhooshIndex:
@@ -386,13 +385,34 @@ class WhooshIndex:
                     # A new searcher rather than refresh(): refresh closes the
                     # old one, which another thread may still be reading.
                     old = view.segments if view is not None else self._preloaded
+                    view = self._new_view(ix, old)
                     self._preloaded = {}
-                    view = ReadView(ix.searcher(weighting=scoring.BM25F()), old, str(self.path))
                     self._view = view
             return view
         except Exception as err:
             self.reset()
             raise IndexUnavailable(f"the search index cannot be read: {err!r}") from err
+
+
+    def _new_view(self, ix, old, attempts=3):
+        """A ReadView of the latest commit, with everything read from the
+        segments' files that Whoosh opens lazily (stored values, field
+        lengths) read now: a merge committed by another process deletes
+        the files of the segments it merged, and a view that opened them
+        later could not read them. A failure while a newer commit came in
+        means its merge may have deleted what this one was reading: the view
+        is made again from the newer commit (as Whoosh's own reader()
+        retries); any other failure is raised."""
+        for attempt in range(attempts):
+            searcher = ix.searcher(weighting=scoring.BM25F())
+            try:
+                view = ReadView(searcher, old, str(self.path))
+                view.warm()
+                return view
+            except Exception:
+                if attempt == attempts - 1 or searcher.up_to_date():
+                    raise
+                log.info("the index changed while its view was loaded: loading the newer one")
 
 
 class _Segment:
@@ -452,12 +472,13 @@ class _Segment:
         return self._postings.get((field, word))
 
     def _from_file(self, gram, scope):
-        return self._chars is not None and scope == "all" and self._chars.has(gram)
+        chars = self._chars  # once: another thread may drop it meanwhile
+        return chars if chars is not None and scope == "all" and chars.has(gram) else None
 
     def has_gram(self, gram, scope):
         """Whether gram_bits(gram, scope) costs no scan: built, or a
         character or frequent word with a set in the segment's file."""
-        return (gram, scope) in self._grams or self._from_file(gram, scope)
+        return (gram, scope) in self._grams or self._from_file(gram, scope) is not None
 
     def gram_bits(self, gram, scope):
         """The set (a bitset of segment docnums) of documents whose folded
@@ -470,17 +491,21 @@ class _Segment:
         bits = self._grams.get(key)
         if bits is not None:
             return bits
-        if self._from_file(gram, scope):
+        chars = self._from_file(gram, scope)
+        if chars is not None:
             try:
-                return self._chars.bits(gram)
-            except OSError:  # removed or cut short under us: scan instead
+                return chars.bits(gram)
+            except OSError:  # cut short or unreadable: scan instead
                 self._chars = None
         texts = self.titles if scope == "title" else self.texts
         bits = bitsets.from_flags(gram in t for t in texts)
-        # Oldest first out: a stream of rare grams cannot grow it.
-        if len(self._grams) >= MAX_GRAM_SETS:
-            self._grams.pop(next(iter(self._grams)), None)
-        self._grams[key] = bits
+        # Oldest first out: a stream of rare grams cannot grow it. Under a
+        # lock: threads of one process share the segment, and a dict
+        # iterated while another thread inserts raises.
+        with _GRAMS_LOCK:
+            while len(self._grams) >= MAX_GRAM_SETS:
+                self._grams.pop(next(iter(self._grams)))
+            self._grams[key] = bits
         return bits
 
 
@@ -701,6 +726,8 @@ def _field_lengths(reader, field):
     try:
         colfile, offset, length = reader._perdoc._get_column_file(f"_{field}_len")
         raw = colfile.get(offset, length) if length <= n else None
+    except OSError:  # the file is gone (a merge): not a layout question
+        raise
     except Exception:  # another codec or layout: the public, slow way
         raw = None
     if raw is None:

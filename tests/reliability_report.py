@@ -127,6 +127,51 @@ def section_server(r):
     ])
 
 
+def section_threads(recs):
+    """tests/test_reliability_threads.py: one process's threads sharing the
+    index while imports change it, and slow clients beside normal ones."""
+    parts = []
+    r = recs.get("threads.runserver")
+    if r is not None:
+        imports = ", ".join(f"{name} {seconds} s" for name, _code, seconds in r.get("imports", []))
+        parts += [
+            f"`manage.py runserver --noreload` (one process, a thread per request) over {r['corpus']} generated "
+            f"essays: {r['clients']} client threads sent distinct first-sight queries drawn from the corpus "
+            f"(each once, so none came from a cache) while another process imported {r['added']} essays and "
+            f"then {r['single_imports']} single files (each a commit that merges and deletes segment files). "
+            "Before the index's files were read positionlessly (search.storage), 91 of 2,563 such requests "
+            "answered 500.",
+            "",
+            table([
+                ["requests (distinct queries)", f"{r['requests']:,}"],
+                ["status histogram", histogram(r["statuses"])],
+                ["responses ≥ 500 or dropped connections", r["errors_5xx"]],
+                ["tracebacks in the server log", r["tracebacks"]],
+                ["duration (s)", r["seconds"]],
+                ["latency p50 / p95 (ms)", f"{r['latency_ms_p50']} / {r['latency_ms_p95']}"],
+                ["imports meanwhile", imports or "—"],
+            ], ["figure", "value"]),
+            "",
+        ]
+    r = recs.get("threads.slow_clients")
+    if r is not None:
+        parts += [
+            f"Production gunicorn, {r['workers']} gthread workers × {r['threads']} threads: "
+            f"{r['slow_clients']} clients trickled their request headers a byte every {r['trickle_s']} s "
+            f"while other requests went one after another for {r['phase_seconds']} s. (With two sync "
+            "workers, such clients held both, and no other request got through.)",
+            "",
+            table([
+                ["other requests answered 200 in time", f"{r['normal_ok']} / {r['normal_requests']}"],
+                ["their latency p50 / max (ms)", f"{r['latency_ms_p50']} / {r['latency_ms_max']}"],
+                ["header bytes each slow client sent meanwhile", ", ".join(map(str, r["slow_bytes_sent_meanwhile"]))],
+                ["slow clients' answers once their headers were done",
+                 ", ".join(map(str, r["slow_clients_answered"]))],
+            ], ["figure", "value"]),
+        ]
+    return "\n".join(parts).rstrip() if parts else "_No figures recorded yet._"
+
+
 def section_faults(recs):
     parts = []
     r = recs.get("faults.killed_import")
@@ -439,6 +484,10 @@ def main():
         "## Concurrency: searches while an editor uploads, edits and deletes",
         "",
         section_server(recs.get("server.concurrency")),
+        "",
+        "## Threads: one process's threads sharing the index, and slow clients",
+        "",
+        section_threads(recs),
         "",
         "## Faults",
         "",

@@ -107,12 +107,80 @@ def stop(proc, timeout=10):
         pass
 
 
+# ------------------------------------------------- the unprivileged user
+
+# What a copy of the project's code for `nobody` leaves out.
+_NOT_CODE = shutil.ignore_patterns(".git", ".venv", "var", "test-artifacts", "__pycache__", ".pytest_cache",
+                                   ".hypothesis", "out", "*.pyc")
+_NOBODY = {}
+
+
+def _as_nobody(argv):
+    return ["setpriv", f"--reuid={NOBODY[0]}", f"--regid={NOBODY[1]}", "--clear-groups", "--"] + list(argv)
+
+
+def _nobody_can_run(python):
+    """Whether `nobody` can start this interpreter and import the site's packages."""
+    try:
+        done = subprocess.run(_as_nobody([python, "-c", "import django, gunicorn, jieba, whoosh"]), cwd="/",
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return False, repr(err)
+    return done.returncode == 0, done.stdout.decode("utf-8", "replace")[-500:]
+
+
+def _link_or_copy(src, dst):
+    try:
+        os.link(src, dst)  # same file system: no copy, same (world-readable) modes
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def nobody_python():
+    """(python, None) for a venv interpreter the user `nobody` can run, or
+    (None, why not). The checkout may lie where `nobody` cannot go (a
+    `mktemp -d` folder is 0700): the venv as it is, then the venv a
+    symlinked .venv points to, then (once per test session) a linked copy
+    of the venv in a world-readable temp folder, removed at exit."""
+    if "python" in _NOBODY:
+        return _NOBODY["python"], _NOBODY["why"]
+    venv = ROOT / ".venv"
+    candidates = [PYTHON, str(venv.resolve() / "bin" / "python")]
+    tried = []
+    for python in dict.fromkeys(candidates):
+        ok, out = _nobody_can_run(python)
+        if ok:
+            _NOBODY.update(python=python, why=None)
+            return python, None
+        tried.append(f"{python}: {out.strip()}")
+    copy_root = Path(tempfile.mkdtemp(prefix="reliability-venv-"))
+    atexit.register(shutil.rmtree, copy_root, True)
+    os.chmod(copy_root, 0o755)
+    copy = copy_root / "venv"
+    try:
+        shutil.copytree(venv.resolve(), copy, symlinks=True, copy_function=_link_or_copy,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run(["chmod", "-R", "a+rX", str(copy)], check=True)
+        ok, out = _nobody_can_run(str(copy / "bin" / "python"))
+    except (OSError, subprocess.CalledProcessError) as err:
+        ok, out = False, repr(err)
+    if ok:
+        _NOBODY.update(python=str(copy / "bin" / "python"), why=None)
+    else:
+        tried.append(f"a copy of the venv in {copy}: {out.strip()}")
+        _NOBODY.update(python=None, why="the user nobody cannot run the venv's Python: " + " | ".join(tried))
+    return _NOBODY["python"], _NOBODY["why"]
+
+
 class Site:
     """A temporary data directory plus the environment the site runs with.
 
     With `as_nobody=True` every process runs as the unprivileged user
     `nobody` (via setpriv), so file permissions apply to it; the tests run
-    as root, for whom chmod would change nothing."""
+    as root, for whom chmod would change nothing. Those processes run from
+    a world-readable copy of the project's code under the site's temp
+    folder, with a venv interpreter `nobody` can reach (nobody_python), so
+    that the tests pass wherever the checkout lies."""
 
     def __init__(self, name, as_nobody=False, extra_env=None):
         # Under /tmp directly (not pytest's 0700 tmp dir) so `nobody` can use it.
@@ -124,10 +192,19 @@ class Site:
         for d in (self.data, self.logs, self.work):
             d.mkdir()
         self.as_nobody = as_nobody
+        self.code, self.python_exe = ROOT, PYTHON
         if as_nobody:
             os.chmod(self.root, 0o755)
             for d in (self.data, self.logs, self.work):
                 os.chown(d, *NOBODY)
+            python, why = nobody_python()
+            if python is None:
+                shutil.rmtree(self.root, ignore_errors=True)
+                raise NobodyCannotRun(why)
+            self.python_exe = python
+            self.code = self.root / "code"
+            shutil.copytree(ROOT, self.code, ignore=_NOT_CODE)
+            subprocess.run(["chmod", "-R", "a+rX", str(self.code)], check=True)
         self.port = None
         self.server = None
         self.server_log = None
@@ -174,9 +251,14 @@ class Site:
         return self.data / "index"
 
     def _cmd(self, argv):
-        if self.as_nobody:
-            return ["setpriv", f"--reuid={NOBODY[0]}", f"--regid={NOBODY[1]}", "--clear-groups", "--"] + argv
-        return argv
+        if not self.as_nobody:
+            return argv
+        # The project's interpreter and gunicorn, as `nobody` can run them.
+        if argv[0] == PYTHON:
+            argv = [self.python_exe, *argv[1:]]
+        elif argv[0] == GUNICORN:
+            argv = [self.python_exe, "-m", "gunicorn", *argv[1:]]
+        return _as_nobody(argv)
 
     def manage(self, *args, timeout=300, check=True, env=None):
         """Run manage.py with the site's environment; return CompletedProcess."""
@@ -199,7 +281,7 @@ class Site:
     def popen(self, argv, env=None, **kwargs):
         """Start a process (own session, so its whole group can be killed)."""
         full_env = dict(self.env, **(env or {}))
-        proc = subprocess.Popen(self._cmd(argv), cwd=ROOT, env=full_env, start_new_session=True, **kwargs)
+        proc = subprocess.Popen(self._cmd(argv), cwd=self.code, env=full_env, start_new_session=True, **kwargs)
         self._procs.append(proc)
         return proc
 
@@ -352,6 +434,11 @@ class Site:
         if self.as_nobody:
             subprocess.run(["chmod", "-R", "u+w", str(self.root)], check=False)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class NobodyCannotRun(Exception):
+    """No interpreter with the project's packages that `nobody` can run
+    (the tests that need one skip, saying why)."""
 
 
 _TEMPLATE = {}

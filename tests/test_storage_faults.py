@@ -134,3 +134,40 @@ def test_a_connection_opened_on_unwritable_storage_is_not_kept(tmp_path, monkeyp
     workers._note_writability(sender=None, connection=conn)  # as connection_created does
     request_finished.send(sender=None)
     assert conn.closed == (unwritable is not None)
+
+
+def test_idle_close_closes_every_threads_connection(monkeypatch):
+    """config.workers under gthread: Django keeps a connection per thread,
+    and the worker's main loop closes them all once no request is in
+    flight, each with Django's thread sharing allowed for the close (it
+    refuses to close another thread's connection otherwise). Stand-in
+    connections, as above."""
+    import threading
+
+    from config import workers
+
+    class Connection:
+        def __init__(self):
+            self.sharing, self.closed_with_sharing = 0, None
+
+        def inc_thread_sharing(self):
+            self.sharing += 1
+
+        def dec_thread_sharing(self):
+            self.sharing -= 1
+
+        def close(self):
+            self.closed_with_sharing = self.sharing > 0
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    opened = [Connection() for _ in range(4)]
+    threads = [threading.Thread(target=workers._note_opened, kwargs={"sender": None, "connection": c})
+               for c in opened]  # as connection_created does, in each request thread
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    workers.close_connections()
+    assert [c.closed_with_sharing for c in opened] == [True] * 4
+    assert all(c.sharing == 0 for c in opened)
+    assert not workers._opened  # nothing left to close at the next idle second
