@@ -17,7 +17,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 
 from .manifest import ManifestError, parse_manifest
-from .models import Essay
+from .models import Essay, reclaimed_id
 from .parsing import EssayParseError, parse_essay_bytes, too_large
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
@@ -135,9 +135,10 @@ def _store(parsed, source_name, dry_run, metadata=None):
                                      reason=f"与 {twin[3]} 内容相同")
             if dry_run:
                 return ImportOutcome(source_name, CREATED, None, parsed.title)
-            essay = Essay(source_name=source_name, **fields)
+            # An essay of this source that was deleted gets its id back.
+            essay = Essay(pk=reclaimed_id(source_name), source_name=source_name, **fields)
             _set_metadata(essay, metadata)
-            essay.save()
+            essay.save(force_insert=True)
             return ImportOutcome(source_name, CREATED, essay.pk, essay.title)
         essay = Essay.objects.select_for_update().get(pk=same[0])
         if essay.content_hash == parsed.content_hash:

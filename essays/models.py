@@ -237,3 +237,37 @@ class Essay(models.Model):
 
     def previous_essay(self):
         return self._neighbour(after=False)
+
+
+class RetiredEssay(models.Model):
+    """The id a deleted essay had, kept under its import key (source_name):
+    importing the same file again gives the essay that id back, so its
+    address /essays/<id>/ (and every citation of it) survives deleting and
+    re-importing. Ids are never handed out twice (SQLite's AUTOINCREMENT,
+    PostgreSQL's sequences), so no other essay can take it meanwhile."""
+
+    source_name = models.CharField("来源文件", max_length=255, unique=True)
+    essay_id = models.BigIntegerField("原文章 ID", unique=True)
+    retired = models.DateTimeField("删除时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "已删除文章的地址"
+        verbose_name_plural = "已删除文章的地址"
+
+    def __str__(self):
+        return f"{self.source_name} → /essays/{self.essay_id}/"
+
+
+def retire(essay):
+    """Keep a deleted essay's id for its source (called on post_delete)."""
+    RetiredEssay.objects.update_or_create(source_name=essay.source_name, defaults={"essay_id": essay.pk})
+
+
+def reclaimed_id(source_name):
+    """The id a deleted essay of this source had, taken back (inside the
+    transaction that creates the essay again), or None."""
+    row = RetiredEssay.objects.filter(source_name=source_name).first()
+    if row is None:
+        return None
+    row.delete()
+    return row.essay_id
