@@ -3,11 +3,13 @@ from django.urls import include, path
 
 from essays import views as essay_views
 from essays.feeds import LatestEssaysFeed
+from search import feeds as search_feeds
 from search import views as search_views
 
 urlpatterns = [
     path("", include("essays.urls")),
     path("search/", search_views.search_page, name="search"),
+    path("search/feed/", search_feeds.query_feed, name="search-feed"),
     path("api/search", search_views.search_api, name="api-search"),
     path("api/essays", essay_views.api_essay_list, name="api-essays"),
     path("api/essays/<int:pk>", essay_views.api_essay_detail, name="api-essay"),
