@@ -638,7 +638,7 @@ class Bench:
                 [("files", f"bench-upload-{token}.txt", data)], referer="/admin/essays/essay/upload/")
             t_saved = time.perf_counter()
             if status != 200 or b"outcome-created" not in body:
-                raise BenchError(f"upload failed: HTTP {status}: {body[-1500:]!r}")
+                raise BenchError(f"upload failed: HTTP {status}: {body.decode('utf-8', 'replace')[-6000:]}")
             path = search_path("/api/search", f'"{sentence}"')
             polls = 0
             found = None

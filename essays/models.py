@@ -140,15 +140,17 @@ class Essay(models.Model):
     # that period (essays.dates.PartialDate) with its precision.
     date_start = models.DateField("发表日期（起）", null=True, blank=True, db_index=True)
     date_end = models.DateField("发表日期（止）", null=True, blank=True, db_index=True)
-    date_precision = models.CharField("日期精度", max_length=5, blank=True,
+    # db_default: rows written by other tools (or before this column) get ""
+    # rather than failing the NOT NULL constraint.
+    date_precision = models.CharField("日期精度", max_length=5, blank=True, db_default="",
                                       choices=[("year", "年"), ("month", "月"), ("day", "日")])
-    source = models.CharField("来源", max_length=100, blank=True, db_index=True,
+    source = models.CharField("来源", max_length=100, blank=True, db_default="", db_index=True,
                               help_text="刊发媒体或机构，如 人民日报、求是、新华社")
-    author = models.CharField("作者", max_length=100, blank=True, db_index=True,
+    author = models.CharField("作者", max_length=100, blank=True, db_default="", db_index=True,
                               help_text="如 任仲平、本报评论员")
-    column = models.CharField("栏目/体裁", max_length=100, blank=True, db_index=True,
+    column = models.CharField("栏目/体裁", max_length=100, blank=True, db_default="", db_index=True,
                               help_text="如 社论、评论员文章、讲话")
-    source_url = models.URLField("原文链接", max_length=500, blank=True)
+    source_url = models.URLField("原文链接", max_length=500, blank=True, db_default="")
     created = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
     updated = models.DateTimeField("更新时间", auto_now=True)
 

@@ -516,7 +516,7 @@ def test_hostile_uploads_are_refused_or_stored_as_inert_text(server):
     leaked += [str(p) for p in s.root.rglob("*") if t in p.name]
     data_top = sorted(p.name for p in s.data.iterdir())
     unexpected_data = [n for n in data_top if n not in {"db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm",
-                                                         "index", "static", "cache"}]
+                                                         "index", "static", "cache", "catch-up.lock"}]
     record("input.hostile_uploads", cases=results, stored=len(stored_ids), pages_checked=pages,
            new_paths_outside_data_dir=len(new), leaked=leaked, data_dir_entries=data_top,
            problems=problems)
