@@ -177,17 +177,27 @@ def find_essay_files(paths):
     only essay-like files are taken. Missing paths are returned as they are so
     that the caller reports them."""
     found = []
+    for path, root, files in _walk(paths):
+        if root is None:
+            found.append(path)
+            continue
+        found += [root / name for name in files
+                  if not name.startswith(".") and Path(name).suffix.lower() in ESSAY_SUFFIXES]
+    return found
+
+
+def _walk(paths):
+    """(path, None, None) for each path that is not a directory, and
+    (path, folder, sorted file names) for every folder of each directory,
+    hidden folders left out, in a stable order."""
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith(".") and Path(name).suffix.lower() in ESSAY_SUFFIXES:
-                        found.append(Path(root) / name)
-        else:
-            found.append(path)
-    return found
+        if not path.is_dir():
+            yield path, None, None
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            yield path, Path(root), sorted(files)
 
 
 def summarize(outcomes):
@@ -200,15 +210,7 @@ def summarize(outcomes):
 
 def find_manifests(paths):
     """The metadata.csv of every directory among `paths` and below them."""
-    found = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                if MANIFEST_NAME in files:
-                    found.append(Path(root) / MANIFEST_NAME)
-    return found
+    return [root / MANIFEST_NAME for _path, root, files in _walk(paths) if root and MANIFEST_NAME in files]
 
 
 def read_manifest(data, name):
