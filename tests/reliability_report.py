@@ -323,7 +323,7 @@ def section_input(recs):
                    ["tracebacks in the server log", r["server_tracebacks"]],
                    ["slowest request", f"{r['slowest_seconds']} s"]], ["figure", "value"]),
             "",
-            "(414 is gunicorn refusing request lines over 4,094 bytes, e.g. the 10,000-character queries; "
+            "(414 is gunicorn refusing request lines over 8,190 bytes, e.g. the 10,000-character queries; "
             "403 is CSRF refusing POSTs.)",
             ""]
     r = recs.get("input.hostile_uploads")
@@ -509,8 +509,7 @@ def main():
         "## Bounded cost per input",
         "",
         section_bounds(recs),
-
-
+        "",
         "## Bounded cost per request",
         "",
         section_request(recs),
