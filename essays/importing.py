@@ -88,7 +88,7 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None, overwrit
             try:
                 return _store_metadata(known.pk, source_name, metadata, dry_run)
             except DatabaseError as err:
-                return ImportOutcome(source_name, FAILED, title=known.title, reason=f"数据库错误：{err}")
+                return ImportOutcome(source_name, FAILED, title=known.title, reason=f"数据库错误（{err}）；文章没有保存，请稍后重试，问题持续时请联系管理员")
     try:
         parsed = parse_essay_bytes(data, source_name, max_bytes=settings.ESSAY_MAX_BYTES,
                                    max_paragraphs=settings.ESSAY_MAX_PARAGRAPHS,
@@ -98,7 +98,7 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None, overwrit
     try:
         return _store(parsed, source_name, dry_run, metadata, overwrite_edits)
     except DatabaseError as err:
-        return ImportOutcome(source_name, FAILED, title=parsed.title, reason=f"数据库错误：{err}")
+        return ImportOutcome(source_name, FAILED, title=parsed.title, reason=f"数据库错误（{err}）；文章没有保存，请稍后重试，问题持续时请联系管理员")
 
 
 _METADATA_COLUMNS = ("date_start", "date_end", "date_precision", "source", "author", "column", "source_url")

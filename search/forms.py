@@ -14,8 +14,7 @@ class SearchForm(forms.Form):
                         error_messages={"max_length": f"搜索词最多 {MAX_QUERY_CHARS} 个字符，请缩短后再搜。",
                                         "null_characters_not_allowed": "搜索词不能含有空字符（\\x00）。"})
     sort = forms.ChoiceField(label="排序", required=False, choices=[(s, SORT_LABELS[s]) for s in SORTS],
-                             error_messages={"invalid_choice": "排序方式只能是 相关度（relevance）、序号（number）"
-                                                               "或 最新（newest）。"})
+                             error_messages={"invalid_choice": "排序方式只能是相关度、序号或最新。"})
     page = forms.IntegerField(label="页码", required=False, min_value=1, max_value=100000,
                               error_messages={"invalid": "页码须是正整数。", "min_value": "页码须是正整数。",
                                               "max_value": "页码不能超过 100000。"})
