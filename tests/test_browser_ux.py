@@ -196,6 +196,7 @@ CONTRAST = """(args) => {
   }
   bg = bg || {r: 255, g: 255, b: 255, a: 1};
   const fg = parse(getComputedStyle(el, pseudo || null).color);
+  for (let node = el; node; node = node.parentElement) fg.a *= Number(getComputedStyle(node).opacity);
   const mix = {r: fg.r * fg.a + bg.r * (1 - fg.a), g: fg.g * fg.a + bg.g * (1 - fg.a), b: fg.b * fg.a + bg.b * (1 - fg.a)};
   const [hi, lo] = [lum(mix), lum(bg)].sort((x, y) => y - x);
   return (hi + 0.05) / (lo + 0.05);
@@ -213,6 +214,9 @@ def test_contrast_of_paragraph_numbers_placeholder_and_muted_text(open_page, liv
         "search placeholder": page.evaluate(CONTRAST, ["#header-q", "::placeholder"]),
         "meta line": page.evaluate(CONTRAST, [".essay-header .meta", None]),
     }
+    measured["paragraph's 引用 link"] = page.evaluate(CONTRAST, [".para-cite", None])
+    page.goto(live_server.url + essays[7].get_absolute_url() + "?cite=3#p3")  # a targeted, cited paragraph
+    measured["targeted paragraph number"] = page.evaluate(CONTRAST, ["#p3 .para-number", None])
     page.goto(live_server.url + "/search/?q=" + KEYWORD)
     measured["hit number"] = page.evaluate(CONTRAST, [".hit .essay-number", None])
     measured["paragraph reference"] = page.evaluate(CONTRAST, [".para-ref", None])
