@@ -177,3 +177,11 @@ def test_list_and_api_page_alike(client):
     body = html(client.get("/"))
     assert api["num_pages"] == 2 and "第 1 / 2 页" in body
     assert len(client.get("/api/essays", {"page": 2}).json()["results"]) == 23
+
+
+def test_a_paged_essay_keeps_the_results_state_on_its_page_links(client, settings):
+    settings.ESSAY_PARAGRAPHS_PER_PAGE = 2
+    [essay] = add([(1, "长文", ["一。", "二。", "三。", "四。", "五。"])])
+    body = html(client.get(essay.get_absolute_url(), {"q": "三", "rsort": "newest", "rpage": "3"}))
+    assert "?q=%E4%B8%89&amp;rsort=newest&amp;rpage=3&amp;page=2" in body
+    assert 'href="/search/?q=%E4%B8%89&amp;sort=newest&amp;page=3">返回搜索结果' in body
