@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve bench reliability browser-deps migrate seed clean
+.PHONY: run test demo demo-data serve bench reliability browser-deps migrate seed clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,19 @@ seed: migrate
 	$(PY) manage.py check_index --fix
 
 run: seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# A demo archive to try the site at a realistic size: DEMO_COUNT generated essays
+# (bench.generate, with their metadata.csv) imported beside the seeds, then served.
+DEMO_COUNT ?= 300
+DEMO_DIR ?= var/demo-essays
+
+demo-data: seed
+	$(PY) -m bench.generate $(DEMO_DIR) --count $(DEMO_COUNT) --seed 19 --avg-chars 1200
+	$(PY) manage.py import_essays $(DEMO_DIR)
+	$(PY) manage.py check_index --fix
+
+demo: demo-data
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)

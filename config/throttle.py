@@ -57,7 +57,7 @@ def client_ip(request):
 def too_many_requests(request, message, retry_after):
     """A 429 with a Retry-After header: JSON for /api/, else templates/429.html."""
     if request.path.startswith("/api/"):
-        response = JsonResponse({"error": message}, status=429, json_dumps_params={"ensure_ascii": False})
+        response = JsonResponse({"error": message, "code": "rate_limited"}, status=429, json_dumps_params={"ensure_ascii": False})
     else:
         response = HttpResponse(render_to_string("429.html", {"message": message}), status=429)
     response["Retry-After"] = str(max(1, math.ceil(retry_after)))

@@ -7,6 +7,8 @@ from .dates import DateError, parse_bound
 
 LIST_SORTS = {"date": "发表日期（新→旧）", "date_asc": "发表日期（旧→新）", "number": "序号", "newest": "最近收录"}
 MAX_VALUES = 20  # values of one repeatable filter
+MAX_TITLE_CHARS = 100
+FILTER_LABELS = {"source": "来源", "author": "作者", "column": "栏目", "title": "标题"}
 
 
 class MetadataFilterForm(forms.Form):
@@ -40,10 +42,11 @@ class MetadataFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("to", "起始日期晚于截止日期")
         for name, values in self._lists.items():
+            label = FILTER_LABELS[name]
             if len(values) > MAX_VALUES:
-                self.add_error(name, f"同一筛选条件最多 {MAX_VALUES} 个值")
+                self.add_error(name, f"{label}：同一筛选条件最多 {MAX_VALUES} 个值")
             if any(len(v) > 100 for v in values):
-                self.add_error(name, "筛选值过长")
+                self.add_error(name, f"{label}：筛选值过长（最多 100 字）")
         data["filters"] = {"start": start, "end": end, **{k: tuple(v) for k, v in self._lists.items()}}
         return data
 
@@ -60,13 +63,36 @@ class MetadataFilterForm(forms.Form):
         return out
 
     def error_text(self):
-        """Every error as one Chinese line (field labels, not names)."""
+        """Every error as one Chinese line: each message names its field by
+        its Chinese label, never by its parameter name."""
         return "；".join(" ".join(errs) for errs in self.errors.values())
 
 
 class EssayListForm(MetadataFilterForm):
-    sort = forms.ChoiceField(required=False, choices=list(LIST_SORTS.items()))
+    """The list's parameters: the metadata filters, `title` (words the
+    title contains, all of them, in any order), `sort` and `page`.
+    cleaned_data["title_words"] holds the title's words."""
+
+    title = forms.CharField(required=False, max_length=MAX_TITLE_CHARS, strip=True,
+                            error_messages={"max_length": f"标题：最多 {MAX_TITLE_CHARS} 个字",
+                                            "null_characters_not_allowed": "标题：不能含有空字符"})
+    sort = forms.ChoiceField(required=False, choices=list(LIST_SORTS.items()),
+                             error_messages={"invalid_choice": "排序：只能按" + "、".join(LIST_SORTS.values())})
     page = forms.CharField(required=False)
+
+    def clean_title(self):
+        return self.cleaned_data.get("title") or ""
+
+    def clean(self):
+        data = super().clean()
+        data["title_words"] = tuple((data.get("title") or "").split())[:10]
+        return data
+
+    def active_filters(self):
+        shown = super().active_filters()
+        if self.is_valid() and self.cleaned_data.get("title"):
+            shown.insert(0, ("title", self.cleaned_data["title"]))
+        return shown
 
     def clean_page(self):
         """A page number that is not one shows the first page, and one past

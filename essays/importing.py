@@ -21,7 +21,13 @@ from .models import Essay, reclaimed_id
 from .parsing import EssayParseError, parse_essay_bytes, too_large
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
-STATUS_LABELS = {CREATED: "新建", UPDATED: "更新", UNCHANGED: "未变", FAILED: "失败"}
+KEPT = "kept"  # an essay edited by hand, left as edited (see import_essay_bytes)
+STATUS_LABELS = {CREATED: "新建", UPDATED: "更新", UNCHANGED: "未变", FAILED: "失败", KEPT: "保留后台修改"}
+KEPT_REASON = ("这篇文章在后台被手工修改过，与文件内容不同，所以没有覆盖；"
+               "要恢复为文件内容，请勾选“覆盖后台的修改”后重新上传")
+KEPT_NEW_REASON = ("文件有新内容，但这篇文章在后台被手工修改过，所以没有覆盖；"
+                   "要用文件内容替换后台的修改，请勾选“覆盖后台的修改”后重新上传")
+OVERWRITTEN_REASON = "已用文件内容覆盖后台的修改"
 ESSAY_SUFFIXES = {".txt", ".htm", ".html"}
 MANIFEST_NAME = "metadata.csv"  # a directory's own manifest
 MAX_MANIFEST_BYTES = 20 * 1024 * 1024
@@ -52,11 +58,16 @@ def clean_source_name(name):
     return name[:255]
 
 
-def import_essay_bytes(data, source_name, dry_run=False, metadata=None):
+def import_essay_bytes(data, source_name, dry_run=False, metadata=None, overwrite_edits=False):
     """Parse one file's bytes and create, update or leave its essay, and
     set its publication metadata from `metadata` (an essays.manifest
     Metadata: only the fields it was given; None leaves them alone). A file
     whose text is unchanged but whose metadata changed counts as updated.
+
+    An essay whose text was edited by hand (Essay.edited) is left as it
+    is, reported as `kept` with the reason, unless `overwrite_edits`: then
+    the file's text replaces the edit (`updated`), even when the file is
+    the very one first imported.
 
     Never raises for a bad file: the outcome says `failed` and why.
     """
@@ -66,14 +77,18 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None):
         # then mostly hashing.
         digest = hashlib.sha256(data).hexdigest()
         known = (Essay.objects.filter(source_name=source_name, content_hash=digest)
-                 .order_by().only("pk", "title", *_METADATA_COLUMNS).first())
+                 .order_by().only("pk", "title", "edited", *_METADATA_COLUMNS).first())
+        if known is not None and known.edited:
+            if not overwrite_edits:
+                return ImportOutcome(source_name, KEPT, known.pk, known.title, reason=KEPT_REASON)
+            known = None  # parsed and stored again below
         if known is not None:
             if not _metadata_differs(known, metadata):
                 return ImportOutcome(source_name, UNCHANGED, known.pk, known.title)
             try:
                 return _store_metadata(known.pk, source_name, metadata, dry_run)
             except DatabaseError as err:
-                return ImportOutcome(source_name, FAILED, title=known.title, reason=f"数据库错误：{err}")
+                return ImportOutcome(source_name, FAILED, title=known.title, reason=f"数据库错误（{err}）；文章没有保存，请稍后重试，问题持续时请联系管理员")
     try:
         parsed = parse_essay_bytes(data, source_name, max_bytes=settings.ESSAY_MAX_BYTES,
                                    max_paragraphs=settings.ESSAY_MAX_PARAGRAPHS,
@@ -81,9 +96,9 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None):
     except EssayParseError as err:
         return ImportOutcome(source_name, FAILED, reason=err.reason)
     try:
-        return _store(parsed, source_name, dry_run, metadata)
+        return _store(parsed, source_name, dry_run, metadata, overwrite_edits)
     except DatabaseError as err:
-        return ImportOutcome(source_name, FAILED, title=parsed.title, reason=f"数据库错误：{err}")
+        return ImportOutcome(source_name, FAILED, title=parsed.title, reason=f"数据库错误（{err}）；文章没有保存，请稍后重试，问题持续时请联系管理员")
 
 
 _METADATA_COLUMNS = ("date_start", "date_end", "date_precision", "source", "author", "column", "source_url")
@@ -111,7 +126,7 @@ def _store_metadata(pk, source_name, metadata, dry_run):
     return ImportOutcome(source_name, UPDATED, essay.pk, essay.title, reason="元数据已更新")
 
 
-def _store(parsed, source_name, dry_run, metadata=None):
+def _store(parsed, source_name, dry_run, metadata=None, overwrite_edits=False):
     fields = {
         "number": parsed.number,
         "title": parsed.title[:500],
@@ -141,6 +156,18 @@ def _store(parsed, source_name, dry_run, metadata=None):
             essay.save(force_insert=True)
             return ImportOutcome(source_name, CREATED, essay.pk, essay.title)
         essay = Essay.objects.select_for_update().get(pk=same[0])
+        if essay.edited:
+            if not overwrite_edits:
+                reason = KEPT_REASON if essay.content_hash == parsed.content_hash else KEPT_NEW_REASON
+                return ImportOutcome(source_name, KEPT, essay.pk, essay.title, reason=reason)
+            if dry_run:
+                return ImportOutcome(source_name, UPDATED, essay.pk, parsed.title, reason=OVERWRITTEN_REASON)
+            for key, value in fields.items():
+                setattr(essay, key, value)
+            essay.edited = False
+            _set_metadata(essay, metadata)
+            essay.save()
+            return ImportOutcome(source_name, UPDATED, essay.pk, essay.title, reason=OVERWRITTEN_REASON)
         if essay.content_hash == parsed.content_hash:
             if not _metadata_differs(essay, metadata):
                 return ImportOutcome(source_name, UNCHANGED, essay.pk, essay.title)
@@ -157,7 +184,7 @@ def _store(parsed, source_name, dry_run, metadata=None):
         return ImportOutcome(source_name, UPDATED, essay.pk, essay.title)
 
 
-def import_essay_file(path, dry_run=False, metadata=None):
+def import_essay_file(path, dry_run=False, metadata=None, overwrite_edits=False):
     """Import one file from disk; the file's base name is its source name."""
     path = Path(path)
     try:
@@ -168,7 +195,7 @@ def import_essay_file(path, dry_run=False, metadata=None):
         data = path.read_bytes()
     except OSError as err:
         return ImportOutcome(clean_source_name(path.name), FAILED, reason=f"无法读取文件（{err.strerror or err}）")
-    return import_essay_bytes(data, path.name, dry_run=dry_run, metadata=metadata)
+    return import_essay_bytes(data, path.name, dry_run=dry_run, metadata=metadata, overwrite_edits=overwrite_edits)
 
 
 def find_essay_files(paths):
@@ -201,10 +228,11 @@ def _walk(paths):
 
 
 def summarize(outcomes):
-    """Count outcomes by status, in a fixed order."""
+    """Count outcomes by status, in a fixed order (`kept` only when some
+    essay was kept as edited by hand)."""
     counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, FAILED: 0}
     for outcome in outcomes:
-        counts[outcome.status] += 1
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
     return counts
 
 

@@ -151,6 +151,10 @@ class Essay(models.Model):
     column = models.CharField("栏目/体裁", max_length=100, blank=True, db_default="", db_index=True,
                               help_text="如 社论、评论员文章、讲话")
     source_url = models.URLField("原文链接", max_length=500, blank=True, db_default="")
+    # Set when an editor changes the number, title or paragraphs in the
+    # admin: a re-import then keeps the edit unless told to overwrite it.
+    edited = models.BooleanField("后台改过", default=False, db_default=False,
+                                 help_text="标题、序号或段落在后台修改过；重新上传同名文件时不会覆盖，除非选择覆盖")
     created = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
     updated = models.DateTimeField("更新时间", auto_now=True)
 

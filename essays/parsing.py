@@ -164,6 +164,43 @@ def parse_essay_file(path, max_bytes: int = MAX_BYTES_DEFAULT, **limits) -> Pars
     return parse_essay_bytes(data, name, max_bytes, **limits)
 
 
+EMPTY = "文件是空的；请检查是否选错了文件"
+NUL_BYTES = "文件含有 NUL 字节（是二进制数据，不是文本）；请上传 .txt 或 .html 文本文件"
+NO_TITLE = "找不到标题（第一行应是原文件名，或正文有 <h1> 或 <title>）；请在文件第一行写上标题"
+ACCEPTED = "请另存为纯文本（.txt，UTF-8 编码）或网页（.html）后再上传"
+
+# Formats editors send by mistake, by their first bytes: (magic, name).
+_MAGIC = ((b"%PDF", "PDF 文件（.pdf）"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Word/Excel 文档（.doc/.xls）"),
+          (b"{\\rtf", "RTF 文档（.rtf）"), (b"\x89PNG", "PNG 图片"), (b"\xff\xd8\xff", "JPEG 图片"),
+          (b"GIF8", "GIF 图片"), (b"II*\x00", "TIFF 图片"), (b"MM\x00*", "TIFF 图片"))
+# Zip-based office and archive formats, told apart by the file's suffix.
+_ZIP_KINDS = {".docx": "Word 文档（.docx）", ".xlsx": "Excel 表格（.xlsx）", ".pptx": "PowerPoint 演示文稿（.pptx）",
+              ".odt": "OpenDocument 文档（.odt）", ".epub": "EPUB 电子书（.epub）"}
+# Suffixes that are never an essay file, whatever the bytes say.
+_SUFFIX_KINDS = {**_ZIP_KINDS, ".doc": "Word 文档（.doc）", ".pdf": "PDF 文件（.pdf）", ".wps": "WPS 文档（.wps）",
+                 ".rtf": "RTF 文档（.rtf）", ".jpg": "JPEG 图片", ".jpeg": "JPEG 图片", ".png": "PNG 图片",
+                 ".gif": "GIF 图片", ".webp": "WebP 图片", ".bmp": "BMP 图片", ".tif": "TIFF 图片",
+                 ".tiff": "TIFF 图片", ".heic": "HEIC 图片", ".zip": "ZIP 压缩包", ".rar": "RAR 压缩包",
+                 ".7z": "7z 压缩包", ".xls": "Excel 表格（.xls）", ".ppt": "PowerPoint 演示文稿（.ppt）"}
+
+
+def unsupported_format(data: bytes, source_name: str) -> str:
+    """The reason for a file in a format the archive does not read (a Word
+    document, a PDF, an image, an archive), named as the editor knows it,
+    or "" for a file that may be text. Judged by the first bytes, then the
+    name's suffix: such files would otherwise be refused as "NUL bytes",
+    which tells an editor nothing."""
+    suffix = os.path.splitext(source_name)[1].lower()
+    kind = ""
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        kind = _ZIP_KINDS.get(suffix, "ZIP 压缩包或 Office 文档")
+    elif data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        kind = "WebP 图片"
+    else:
+        kind = next((name for magic, name in _MAGIC if data.startswith(magic)), "") or _SUFFIX_KINDS.get(suffix, "")
+    return f"不支持的文件格式（{kind}），不是文本文件；{ACCEPTED}" if kind else ""
+
+
 def too_large(size: int, limit: int) -> str:
     """The reason given for a file over the size limit."""
     return f"文件大小 {size} 字节，超过上限 {limit} 字节"
@@ -176,9 +213,12 @@ def _parse(data, source_name, limits):
     if len(data) > limits.max_bytes:
         raise EssayParseError(source_name, too_large(len(data), limits.max_bytes))
     if not data:
-        raise EssayParseError(source_name, "文件是空的")
+        raise EssayParseError(source_name, EMPTY)
+    unsupported = unsupported_format(data, source_name)
+    if unsupported:
+        raise EssayParseError(source_name, unsupported)
     if b"\x00" in data:
-        raise EssayParseError(source_name, "文件含有 NUL 字节（是二进制数据，不是文本）")
+        raise EssayParseError(source_name, NUL_BYTES)
     text, encoding = _decode(data, source_name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not _clean(text):
@@ -206,8 +246,12 @@ def _parse(data, source_name, limits):
         if not original_name and fallback:
             number, title = _split_name(fallback)
         title = title or fallback
+    if not title and not original_name:
+        # An HTML file with neither <h1> nor <title>: its file name is the
+        # best title there is (as the first line would be for a .txt).
+        number, title = _split_name(source_name)
     if not title:
-        raise EssayParseError(source_name, "找不到标题（第一行应是原文件名，或正文有 <h1> 或 <title>）")
+        raise EssayParseError(source_name, NO_TITLE)
 
     paragraphs = tuple(_paragraphs(soup, source_name, limits))
     if not paragraphs:

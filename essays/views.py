@@ -4,8 +4,10 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
@@ -35,10 +37,14 @@ def essay_list(request):
                                                     **Essay.objects.metadata_choices()}, status=400)
     data = form.cleaned_data
     sort = data["sort"] or Essay.objects.default_sort()
-    essays = (Essay.objects.with_metadata(**data["filters"]).sorted_by(sort)
-              .only("id", "number", "title", "paragraphs", "date_start", "date_precision", "source"))
-    paginator = Paginator(essays, settings.ESSAYS_PER_PAGE, orphans=3)
+    essays = Essay.objects.with_metadata(**data["filters"])
+    for word in data["title_words"]:
+        essays = essays.filter(title__icontains=word)
+    essays = (essays.sorted_by(sort)
+              .only("id", "number", "title", "paragraphs", "date_start", "date_precision", "source", "source_name"))
+    paginator = list_paginator(essays)
     page = paginator.get_page(data["page"] or 1)
+    listing_all = not form.active_filters()
     return render(request, "essays/list.html", {
         "form": form,
         "sort": sort,
@@ -48,8 +54,40 @@ def essay_list(request):
         "paginator": paginator,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "page_query": query_without(request.GET, "page"),
+        "jump_params": [(k, v) for k in request.GET if k != "page" for v in request.GET.getlist(k)],
+        "numbers_repeat": _repeated_numbers(page.object_list),
+        # The home page (all essays, first page) shows what came in last,
+        # unless the list is already in that order.
+        "recent": (Essay.objects.sorted_by("newest").only("id", "number", "title", "created")[:RECENT_COUNT]
+                   if listing_all and page.number == 1 and sort != "newest" and paginator.count > RECENT_COUNT
+                   else ()),
+        "total": paginator.count if listing_all else Essay.objects.count(),
+        "near_empty": NEAR_EMPTY,
         **Essay.objects.metadata_choices(),
     })
+
+
+RECENT_COUNT = 5  # essays in the home page's 最近收录
+NEAR_EMPTY = 5  # an archive this small shows how to add essays
+
+
+def list_paginator(essays):
+    """The one paging rule of the list and its API: ESSAYS_PER_PAGE a page,
+    a last page of up to 3 more joining the one before."""
+    return Paginator(essays, settings.ESSAYS_PER_PAGE, orphans=3)
+
+
+def _repeated_numbers(essays):
+    """The sequence numbers on this page that more than one essay of the
+    archive carries (numbers restart with each batch): the list shows
+    those with the essay's source (or source file) so that "1, 1" reads as
+    two different essays."""
+    numbers = {e.number for e in essays if e.number is not None}
+    if not numbers:
+        return set()
+    repeated = (Essay.objects.filter(number__in=numbers).values("number")
+                .annotate(n=Count("id")).filter(n__gt=1).values_list("number", flat=True))
+    return set(repeated)
 
 
 def query_without(params, *names):
@@ -72,6 +110,7 @@ def essay_detail(request, pk):
     and /essays/<id>/p<n>/ redirects to it."""
     essay = get_object_or_404(Essay, pk=pk)
     query = request.GET.get("q", "")[:500]
+    back = _results_state(request)
     paginator = Paginator(essay.numbered_paragraphs(), settings.ESSAY_PARAGRAPHS_PER_PAGE)
     page = paginator.get_page(_page(request, settings.ESSAY_PARAGRAPHS_PER_PAGE) or 1)
     paged = paginator.num_pages > 1
@@ -84,9 +123,31 @@ def essay_detail(request, pk):
         "page": page if paged else None,
         "paginator": paginator,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1) if paged else (),
-        "page_query": urlencode({"q": query}) + "&" if query else "",
+        "page_query": urlencode({"q": query, **back}) + "&" if query else "",
+        "results_url": reverse("search") + "?" + urlencode({"q": query, **_results_params(back)}) if query else "",
         **_citation_context(request, essay),
     })
+
+
+RESULT_SORTS = ("relevance", "number", "newest")
+
+
+def _results_state(request):
+    """{rsort, rpage} of the search results page the reader came from, if
+    valid (search.views.result_link_param): kept on the essay's own page
+    links and used by "返回搜索结果"."""
+    state = {}
+    sort, page = request.GET.get("rsort", ""), request.GET.get("rpage", "")
+    if sort in RESULT_SORTS and sort != "relevance":
+        state["rsort"] = sort
+    if page.isdigit() and len(page) < 7 and int(page) > 1:
+        state["rpage"] = str(int(page))
+    return state
+
+
+def _results_params(state):
+    return {**({"sort": state["rsort"]} if "rsort" in state else {}),
+            **({"page": state["rpage"]} if "rpage" in state else {})}
 
 
 def _cited_paragraph(request, essay):
@@ -148,19 +209,19 @@ def _essay_summary(request, essay):
             "column": essay.column, "source_url": essay.source_url}
 
 
-def _json_error(message, status):
-    return JsonResponse({"error": message}, status=status, json_dumps_params={"ensure_ascii": False})
+def _json_error(message, code, status):
+    """An API error: a Chinese message for people, a stable English code for programs."""
+    return JsonResponse({"error": message, "code": code}, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 @require_safe
 def api_essay_list(request):
-    per_page = settings.ESSAYS_PER_PAGE
-    number = _page(request, per_page)
+    number = _page(request, settings.ESSAYS_PER_PAGE)
     if number is None:
-        return _json_error("page must be a positive integer", 400)
-    paginator = Paginator(Essay.objects.in_order().defer("paragraphs"), per_page)
+        return _json_error("页码须是正整数。", "invalid_page", 400)
+    paginator = list_paginator(Essay.objects.in_order().defer("paragraphs"))
     if number > paginator.num_pages:
-        return _json_error(f"page {number} does not exist (there are {paginator.num_pages})", 404)
+        return _json_error(f"没有第 {number} 页（共 {paginator.num_pages} 页）。", "page_not_found", 404)
     page = paginator.page(number)
     return JsonResponse({
         "count": paginator.count,
@@ -175,7 +236,7 @@ def api_essay_detail(request, pk):
     try:
         essay = get_object_or_404(Essay, pk=pk)
     except Http404:
-        return _json_error("essay not found", 404)
+        return _json_error("没有这篇文章。", "essay_not_found", 404)
     data = _essay_summary(request, essay)
     data.update(paragraphs=list(essay.paragraphs), source_name=essay.source_name)
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})

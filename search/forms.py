@@ -8,10 +8,20 @@ SORT_LABELS = {"relevance": "相关度", "number": "序号", "newest": "最新"}
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=MAX_QUERY_CHARS, strip=True)
-    sort = forms.ChoiceField(required=False, choices=[(s, SORT_LABELS[s]) for s in SORTS])
-    page = forms.IntegerField(required=False, min_value=1, max_value=100000)
-    per_page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PER_PAGE)
+    """Errors speak of the field by its Chinese label, never its name."""
+
+    q = forms.CharField(label="搜索词", required=False, max_length=MAX_QUERY_CHARS, strip=True,
+                        error_messages={"max_length": f"搜索词最多 {MAX_QUERY_CHARS} 个字符，请缩短后再搜。",
+                                        "null_characters_not_allowed": "搜索词不能含有空字符（\\x00）。"})
+    sort = forms.ChoiceField(label="排序", required=False, choices=[(s, SORT_LABELS[s]) for s in SORTS],
+                             error_messages={"invalid_choice": "排序方式只能是相关度、序号或最新。"})
+    page = forms.IntegerField(label="页码", required=False, min_value=1, max_value=100000,
+                              error_messages={"invalid": "页码须是正整数。", "min_value": "页码须是正整数。",
+                                              "max_value": "页码不能超过 100000。"})
+    per_page = forms.IntegerField(label="每页条数", required=False, min_value=1, max_value=MAX_PER_PAGE,
+                                  error_messages={"invalid": f"每页条数须是 1 到 {MAX_PER_PAGE} 的整数。",
+                                                  "min_value": f"每页条数须是 1 到 {MAX_PER_PAGE} 的整数。",
+                                                  "max_value": f"每页条数须是 1 到 {MAX_PER_PAGE} 的整数。"})
 
     def clean_sort(self):
         return self.cleaned_data.get("sort") or "relevance"
@@ -23,5 +33,11 @@ class SearchForm(forms.Form):
         return self.cleaned_data.get("per_page") or 20
 
     def error_text(self):
-        """All errors as one line for a message or a JSON body."""
-        return "；".join(f"{name}: {' '.join(errs)}" for name, errs in self.errors.items())
+        """All errors as one line for a message or a JSON body: each
+        message names its field in Chinese (the messages above)."""
+        return "；".join(" ".join(errs) for errs in self.errors.values())
+
+    def error_code(self):
+        """A stable English code for API clients: `invalid_<field>` of the
+        first field in error."""
+        return f"invalid_{next(iter(self.errors), 'query')}"

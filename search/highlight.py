@@ -58,8 +58,14 @@ def hit_items_html(hits, q_param):
         # A lower bound (snippets.HIT_SPAN_BUDGET) says so.
         at_least = "" if hit.occurrences_exact else "至少 "
         href = escape(f"{hit.url}?q={q_param}" if q_param else hit.url)
-        item = (f'<li class="hit">\n<h2><span class="essay-number">{number}</span><a href="{href}">'
-                f'{escape(hit.title)}</a></h2>\n<p class="meta">出现 {at_least}{hit.occurrences} 处</p>\n')
+        # A query of exclusions only counts nothing: say what the essay is
+        # instead (its opening is the snippet, search.service).
+        preview_only = not hit.occurrences and hit.snippets and not hit.snippets[0].highlights
+        count = "不含所排除的词（开头预览）" if preview_only else f"出现 {at_least}{hit.occurrences} 处"
+        # The space keeps the number apart from the title when read as text
+        # ("71 本报讯", not "71本报讯"); it is invisible in the layout.
+        item = (f'<li class="hit">\n<h2><span class="essay-number">{number}</span> <a href="{href}">'
+                f'{escape(hit.title)}</a></h2>\n<p class="meta">{count}</p>\n')
         if hit.snippets:
             item += f'<ul class="snippets">\n{snippet_items_html(hit.url, q_param, hit.snippets)}\n</ul>\n'
             if hit.more:

@@ -9,7 +9,7 @@ from django.conf import settings
 from . import query as q
 from . import queue
 from .index import EssayDoc, IndexUnavailable, WhooshIndex  # noqa: F401  (re-exported)
-from .snippets import occurrences
+from .snippets import occurrences, opening_snippet
 from .syntax import QueryError, affordable_per_page, parse_query  # noqa: F401  (re-exported)
 
 _indexes = {}
@@ -108,7 +108,12 @@ def search(text, sort="relevance", page=1, per_page=20):
                 continue
             number, title, paragraphs, digest = row
             folded = _folded(view, hit.id, digest, paragraphs)
-            got = (title, url_of(hit.id), *occurrences(title, paragraphs, terms, title_terms, folded=folded))
+            found = occurrences(title, paragraphs, terms, title_terms, folded=folded)
+            if not terms and not title_terms and paragraphs:
+                # A query of exclusions only has nothing to show in context:
+                # the essay's opening stands in as its preview.
+                found = (0, [opening_snippet(paragraphs[0])], True)
+            got = (title, url_of(hit.id), *found)
             view.hits.put(keys[hit.id], got)
         hit.title, hit.url, hit.occurrences, hit.snippets, hit.occurrences_exact = got
         hit.more = max(0, hit.occurrences - len(hit.snippets))

@@ -70,6 +70,13 @@ def _snippet(paragraph, text, spans, span):
     return Snippet(paragraph, prefix + text[start:end] + suffix, highlights)
 
 
+def opening_snippet(text):
+    """The first paragraph's opening, unhighlighted: the preview of a hit
+    that has nothing to highlight (a query of exclusions only)."""
+    end = min(len(text), 2 * CONTEXT_CHARS)
+    return Snippet(1, text[:end] + ("…" if end < len(text) else ""), ())
+
+
 def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, folded=None,
                 budget=None):
     """Count occurrences and build the first `limit` snippets.

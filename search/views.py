@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from config.throttle import throttled_search
+from essays.models import paragraph_url
 
 from . import service
 from .forms import SearchForm
@@ -20,15 +21,26 @@ UNAVAILABLE = "搜索暂时不可用：搜索索引缺失或损坏。请管理�
 
 
 def _run(form):
-    """(result, error message, http status)."""
+    """(result, error message, http status, error code)."""
     data = form.cleaned_data
     try:
-        return service.search(data["q"], sort=data["sort"], page=data["page"], per_page=data["per_page"]), None, 200
+        return (service.search(data["q"], sort=data["sort"], page=data["page"], per_page=data["per_page"]),
+                None, 200, None)
     except service.QueryError as err:
-        return None, str(err), 400
+        return None, str(err), 400, "invalid_query"
     except service.IndexUnavailable:
         log.exception("search index unavailable")
-        return None, UNAVAILABLE, 503
+        return None, UNAVAILABLE, 503, "index_unavailable"
+
+
+def result_link_param(q_param, result):
+    """The query part that links from a results page carry to the essay:
+    the query (for highlights) and, when not the defaults, this page's
+    sort and page number as `rsort`/`rpage`, so that the essay's
+    "返回搜索结果" leads back to this very page (essays.views)."""
+    extra = (f"&rsort={result.sort}" if result.sort != "relevance" else "") + \
+            (f"&rpage={result.page}" if result.page > 1 else "")
+    return q_param + extra
 
 
 @require_safe
@@ -44,10 +56,11 @@ def search_page(request):
         context["error"] = form.error_text()
         status = 400
     elif form.cleaned_data["q"]:
-        result, error, status = _run(form)
+        result, error, status, _code = _run(form)
         context.update(result=result, error=error)
         if result is not None:
-            context["hits_html"] = hit_items_html(result.hits, context["q_param"] if q else "")
+            context["hits_html"] = hit_items_html(result.hits, result_link_param(context["q_param"], result)
+                                                  if q else "")
             context["pages"] = page_links(result.page, result.num_pages)
     return render(request, "search/results.html", context, status=status)
 
@@ -72,13 +85,13 @@ def page_links(current, total, around=2):
 def search_api(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
-        return _json({"error": form.error_text()}, 400)
+        return _json({"error": form.error_text(), "code": form.error_code()}, 400)
     q = form.cleaned_data["q"]
     if not q:
-        return _json({"error": "q is required"}, 400)
-    result, error, status = _run(form)
+        return _json({"error": "请提供搜索词。", "code": "missing_query"}, 400)
+    result, error, status, code = _run(form)
     if result is None:
-        return _json({"error": error}, status)
+        return _json({"error": error, "code": code}, status)
     origin = request.build_absolute_uri("/")[:-1]  # once, not a host check per hit
     return _json({
         "query": q,
@@ -94,7 +107,9 @@ def search_api(request):
             "score": h.score, "occurrences": h.occurrences,
             # Only where the count is a lower bound (snippets.HIT_SPAN_BUDGET).
             **({} if h.occurrences_exact else {"occurrences_exact": False}),
-            "snippets": [{"paragraph": s.paragraph, "text": s.text, "highlights": [list(x) for x in s.highlights]}
+            "snippets": [{"paragraph": s.paragraph, "text": s.text, "highlights": [list(x) for x in s.highlights],
+                          # the paragraph itself (its page of a long essay, #p<n>), or the title
+                          "url": origin + (paragraph_url(h.url, s.paragraph) if s.paragraph else h.url)}
                          for s in h.snippets],
         } for h in result.hits],
     })

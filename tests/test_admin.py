@@ -258,14 +258,15 @@ def test_upload_good_and_broken_files_together(admin_client):
     assert response.status_code == 200
     rows = report_rows(response)
     assert rows[0][:3] == ("21.txt", "新建", "上传的好文章")
-    assert rows[1][:2] == ("broken.txt", "失败") and rows[1][3] == "文件是空的"
-    assert rows[2][:2] == ("image.png", "失败") and "二进制" in rows[2][3]
+    assert rows[1][:2] == ("broken.txt", "失败") and rows[1][3] == "文件是空的；请检查是否选错了文件"
+    assert rows[2][:2] == ("image.png", "失败") and rows[2][3].startswith("不支持的文件格式（PNG 图片）")
     assert "上传结果：新建 1，更新 0，未变 0，失败 2" in html(response)
     essay = Essay.objects.get()
     assert (essay.number, essay.title, essay.source_name) == (21, "上传的好文章", "21.txt")
     assert essay.paragraphs == ["第一段：上传测试独有句子甲乙丙。", "第二段。"]
-    # The report links the new essay to its change page.
+    # The report links the new essay to its change page and its public page.
     assert f'href="/admin/essays/essay/{essay.pk}/change/"' in html(response)
+    assert f'class="public-link" href="{essay.get_absolute_url()}"' in html(response)
 
 
 def test_reupload_reports_unchanged_then_updated(admin_client):

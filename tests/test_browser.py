@@ -232,8 +232,7 @@ def test_keyword_search_sorted_by_number_across_pages(open_page, live_server, es
     expect(page.locator(".result-count")).to_contain_text("关键词")
     expect(page.locator(".result-count")).to_contain_text(f"共 {len(expected)} 篇")
 
-    page.locator("#sort").select_option("number")
-    page.locator(".search-options button[type=submit]").click()
+    page.locator("#sort").select_option("number")  # applies at once (static/js/autosubmit.js)
     page.wait_for_url(re.compile(r"sort=number"))
     expect(page.locator("#sort")).to_have_value("number")
     expect(page.locator(".result-count")).to_contain_text("第 1 / 2 页")
@@ -278,7 +277,7 @@ def test_staff_upload_two_files_then_search_finds_the_new_essay(open_page, live_
     page.wait_for_url(live_server.url + reverse("admin:essays_essay_upload"))
 
     page.locator("input[type=file][name=files]").set_input_files([str(good), str(broken)])
-    page.locator("#content-main form [type=submit]").click()
+    page.get_by_role("button", name="直接上传").click()  # the one-step upload
     report = page.locator("#upload-report")
     expect(report).to_be_visible()
     expect(page.locator("#content-main h2")).to_contain_text("新建 1")

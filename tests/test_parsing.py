@@ -228,14 +228,13 @@ UNDECODABLE = "无法识别文件的编码：不是 UTF-8、GB18030、Big5 或 S
 
 
 @pytest.mark.parametrize("name, reason", [
-    ("empty.txt", "文件是空的"),
+    ("empty.txt", "文件是空的；请检查是否选错了文件"),
     ("whitespace.txt", "文件只有空白，没有内容"),
     ("spacers_only.txt", "找不到正文段落"),
-    ("no_title.html", "找不到标题（第一行应是原文件名，或正文有 <h1> 或 <title>）"),
     ("binary_junk.bin", UNDECODABLE),
     ("gb18030_mojibake.bin", UNDECODABLE),
-    ("image.png", "文件含有 NUL 字节（是二进制数据，不是文本）"),
-    ("nul_bytes.txt", "文件含有 NUL 字节（是二进制数据，不是文本）"),
+    ("image.png", "不支持的文件格式（PNG 图片），不是文本文件；请另存为纯文本（.txt，UTF-8 编码）或网页（.html）后再上传"),
+    ("nul_bytes.txt", "文件含有 NUL 字节（是二进制数据，不是文本）；请上传 .txt 或 .html 文本文件"),
     ("control_chars.txt", "文件含有控制字符（是二进制数据，不是文本）"),
 ])
 def test_rejected_files(name, reason):
@@ -436,3 +435,30 @@ def test_default_limits_are_far_above_real_essays():
     # A long speech: 40,000 characters in 400 paragraphs.
     speech = parse_essay_bytes(_essay_with([SEED_FIRST[:100]] * 400), "speech.txt")
     assert len(speech.paragraphs) == 400
+
+
+# --- formats editors send by mistake, and HTML without a title ---------------
+
+@pytest.mark.parametrize("name, data, kind", [
+    ("报告.docx", b"PK\x03\x04\x14\x00\x06\x00word/document.xml\x00\x00", "Word 文档（.docx）"),
+    ("报告.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\x00", "PDF 文件（.pdf）"),
+    ("scan.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "JPEG 图片"),
+    ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "旧版 Word/Excel 文档（.doc/.xls）"),
+    ("misnamed.txt", b"PK\x03\x04\x14\x00\x00\x00", "ZIP 压缩包或 Office 文档"),
+    # by the suffix alone, whatever the bytes
+    ("notes.docx", "正文".encode(), "Word 文档（.docx）"),
+])
+def test_unsupported_formats_are_named_not_called_binary(name, data, kind):
+    with pytest.raises(EssayParseError) as info:
+        parse_essay_bytes(data, name)
+    assert info.value.reason == (f"不支持的文件格式（{kind}），不是文本文件；"
+                                 "请另存为纯文本（.txt，UTF-8 编码）或网页（.html）后再上传")
+    assert "NUL" not in info.value.reason
+
+
+def test_html_without_heading_or_title_takes_its_file_name():
+    essay = parse_fixture("no_title.html")
+    assert (essay.number, essay.title, essay.paragraphs) == (None, "no_title", ("正文",))
+    numbered = parse_essay_bytes("<div>第一段。</div><p>第二段。</p>".encode(), "0042没有标题的网页.html")
+    assert (numbered.number, numbered.title) == (42, "没有标题的网页")
+    assert numbered.paragraphs == ("第一段。", "第二段。")

@@ -160,8 +160,10 @@ def test_api_shape(client, essays):
     assert hit["url"] == f"http://testserver/essays/{essays[0].pk}/"
     assert isinstance(hit["score"], float) and hit["occurrences"] == 1
     [snippet] = hit["snippets"]
-    assert set(snippet) == {"paragraph", "text", "highlights"}
+    assert set(snippet) == {"paragraph", "text", "highlights", "url"}
     assert snippet["paragraph"] == 2
+    # The paragraph's own link, as the results page's snippet has.
+    assert snippet["url"] == f"http://testserver/essays/{essays[0].pk}/#p2"
     [[start, end]] = snippet["highlights"]
     assert snippet["text"][start:end] == "大鹏之动"
 

@@ -94,7 +94,7 @@ def test_search_rate_per_address_with_a_burst(client, settings):
     api = client.get("/api/search", {"q": "落实"}, REMOTE_ADDR="10.1.0.1")
     assert api.status_code == 429 and api["Content-Type"].startswith("application/json")
     wait = int(api["Retry-After"])
-    assert 5 <= wait <= 10 and api.json() == {"error": f"搜索请求过于频繁，请 {wait} 秒后再试。"}
+    assert 5 <= wait <= 10 and api.json() == {"error": f"搜索请求过于频繁，请 {wait} 秒后再试。", "code": "rate_limited"}
     page = client.get("/search/", {"q": "落实"}, REMOTE_ADDR="10.1.0.1")
     assert page.status_code == 429 and "搜索请求过于频繁" in page.content.decode()
     # Another client is not held up.

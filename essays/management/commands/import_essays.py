@@ -1,7 +1,7 @@
-"""python manage.py import_essays PATH [PATH ...] [--metadata FILE] [--dry-run]"""
+"""python manage.py import_essays PATH [PATH ...] [--metadata FILE] [--dry-run] [--overwrite-edits]"""
 from django.core.management.base import BaseCommand, CommandError
 
-from essays.importing import (FAILED, find_essay_files, find_manifests, import_essay_file, metadata_by_file,
+from essays.importing import (FAILED, KEPT, find_essay_files, find_manifests, import_essay_file, metadata_by_file,
                               read_manifest_file, summarize)
 from essays.manifest import ManifestError
 from essays.progress import Progress
@@ -17,8 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--metadata", action="append", default=[], metavar="FILE",
                             help="a CSV manifest (file,date,source,author,column,url); may be repeated")
         parser.add_argument("--dry-run", action="store_true", help="parse and report, write nothing")
+        parser.add_argument("--overwrite-edits", action="store_true",
+                            help="replace essays edited in the admin with their files' text (else they are kept)")
 
-    def handle(self, paths, metadata=(), dry_run=False, **options):
+    def handle(self, paths, metadata=(), dry_run=False, overwrite_edits=False, **options):
         files = find_essay_files(paths)
         if not files:
             raise CommandError("no essay files found in: " + ", ".join(paths))
@@ -44,11 +46,14 @@ class Command(BaseCommand):
 
         with batched_indexing(enabled=not dry_run, progress_factory=indexing_progress) as batch:
             for path in files:
-                outcome = import_essay_file(path, dry_run=dry_run, metadata=by_name.get(path.name))
+                outcome = import_essay_file(path, dry_run=dry_run, metadata=by_name.get(path.name),
+                                            overwrite_edits=overwrite_edits)
                 outcomes.append(outcome)
                 batch.touch(outcome.essay_id)
                 if outcome.status == FAILED:
                     self.stderr.write(f"FAILED {path}: {outcome.reason}")
+                elif outcome.status == KEPT:
+                    self.stderr.write(f"KEPT {path}: edited in the admin, not overwritten (--overwrite-edits does)")
                 progress.advance()
         progress.close()
         if batch.error:
