@@ -4,7 +4,7 @@ from html import escape
 
 from django.utils.safestring import mark_safe
 
-from essays.models import paragraph_url
+from .documents import paragraph_url
 
 from .snippets import find_spans
 from .syntax import QueryError, parse_query
@@ -30,7 +30,7 @@ def marked_html(text, spans):
 
 def snippet_items_html(url, q_param, snippets):
     """The <li> items of a hit's snippets, each a link to its paragraph (on
-    the page of a long essay that holds it: essays.models.paragraph_url) or
+    the page of a long essay that holds it: documents.paragraph_url) or
     to the title on the essay page with the query: one string per hit,
     since a results page holds up to a hundred snippets and every template
     tag costs more than the string it makes."""

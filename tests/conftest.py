@@ -14,7 +14,7 @@ def data_dir(tmp_path, settings):
     temp folder. The search rate limit is off (tests search faster than any
     reader, from one address); tests of it turn it on."""
     settings.DATA_DIR = tmp_path
-    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    settings.SEARCH = {**settings.SEARCH, "PATH": tmp_path / "index"}
     # No background catch-up thread in the test process: tests drain the
     # to-do list themselves (search.sync.catch_up).
     settings.SEARCH_CATCH_UP_SECONDS = 0

@@ -190,7 +190,7 @@ def section_faults(recs):
     r = recs.get("faults.killed_lock_holder")
     if r:
         parts += [
-            "**Killed lock holder.** A process opened the index writer (`search.service.get_index().open()."
+            "**Killed lock holder.** A process opened the index writer (`search.service.get_backend().index.open()."
             "writer()`) and slept. Meanwhile a search in another process answered in "
             f"{r['search_while_locked_seconds']} s (process start included) and an import "
             + ("waited for the lock (still running after saving its essay)" if r["import_blocked_while_locked"]

@@ -6,8 +6,9 @@ import random
 import pytest
 from whoosh import query as wq
 
-from search import bitsets, query as q
-from search.index import EssayDoc, WhooshIndex
+from search.backends.whoosh import bitsets, query as q
+from search.backends.base import EssayDoc
+from search.backends.whoosh.store import WhooshIndex
 from search.syntax import parse_query
 
 WORDS = ["发展", "改革", "落实", "干部", "群众", "创新", "治理", "的", "是", "担当", "作为", "初心", "使命",
@@ -139,7 +140,7 @@ class _Noted(str):
 
 
 def test_term_set_cache_semantics():
-    from search.index import TermSetCache
+    from search.backends.whoosh.caches import TermSetCache
 
     cache = TermSetCache(2)
     cache.put("a", 0b0110, 0b0100)
@@ -266,7 +267,7 @@ def test_block_decoder_reads_what_whooshs_matcher_reads(tmp_path, caplog):
     lists (several blocks of 128, compressed), short ones (one small block,
     stored uncompressed), and deleted documents all as the matcher gives
     them, less the deletions filter (ranking never sees deleted docnums)."""
-    from search.ranking import read_postings
+    from search.backends.whoosh.internals import read_postings
 
     ix = WhooshIndex(tmp_path / "index")
     ix.write(add=list(essays(700, seed=11)))
@@ -292,7 +293,7 @@ def test_few_matches_are_weighed_from_the_blocks_that_hold_them(tmp_path):
     """few_weights (a query matching few essays, weights not cached) gives
     exactly term_weights' values for those essays, decoding only the blocks
     whose id range can hold them."""
-    from search import ranking
+    from search.backends.whoosh import internals, ranking
 
     ix = WhooshIndex(tmp_path / "index")
     ix.write(add=list(essays(700, seed=5)))
@@ -310,8 +311,8 @@ def test_few_matches_are_weighed_from_the_blocks_that_hold_them(tmp_path):
             assert got == [(d, full[d]) for d in docnums if d in full]
             assert all(seg.cached_postings(field, word) is None for seg, _r, _o in view.parts)
     reader = view.parts[0][1]
-    whole = ranking.read_postings(reader, "body", "的")
-    part = ranking.read_postings(reader, "body", "的", wanted=[3, 4])
+    whole = internals.read_postings(reader, "body", "的")
+    part = internals.read_postings(reader, "body", "的", wanted=[3, 4])
     assert 3 in part[0] and len(part[0]) <= 128 < len(whole[0])
     assert part[1][list(part[0]).index(3)] == whole[1][list(whole[0]).index(3)]
 

@@ -140,7 +140,7 @@ def test_import_killed_mid_run_is_completed_by_running_it_again():
 HOLD_LOCK = """
 import time
 from search import service
-ix = service.get_index().open()
+ix = service.get_backend().index.open()
 writer = ix.writer()
 print("LOCKED", flush=True)
 time.sleep(600)

@@ -122,7 +122,7 @@ def small_index(db):
 
 def test_search_service_raises_only_query_errors(small_index):
     from search import service
-    from search.query import MAX_PER_PAGE, SORTS
+    from search.backends.base import MAX_PER_PAGE, SORTS
 
     @settings(max_examples=300, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -151,7 +151,7 @@ def test_search_service_refuses_out_of_range_pages(small_index):
     """page < 1, per_page outside 1..MAX_PER_PAGE (or not an int) is a
     QueryError from the service itself, not only from the views' form."""
     from search import service
-    from search.query import MAX_PER_PAGE
+    from search.backends.base import MAX_PER_PAGE
 
     @settings(max_examples=80, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

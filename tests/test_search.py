@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from essays.models import Essay
-from search import service
+from search import documents, service
 from search.sync import batched_indexing
 
 pytestmark = pytest.mark.django_db
@@ -203,9 +203,9 @@ def test_hits_carry_title_link_and_stale_index_copies_are_not_trusted():
 def test_hit_rows_read_what_the_orm_reads():
     rows = add((3, "行一", ["“引号”\\反斜杠\"", "第二段 \u3000 空格", ""]), (None, "行二", []))
     pks = [rows[1].pk, rows[0].pk, 999999]
-    expected = {e.pk: (e.number, e.title, e.paragraphs, e.search_digest()) for e in Essay.objects.all()}
-    assert Essay.objects.hit_rows(pks) == {pk: expected[pk] for pk in pks[:2]}
-    assert Essay.objects.hit_rows([]) == {}
+    expected = {e.pk: (e.number, e.title, e.paragraphs, documents.digest(e)) for e in Essay.objects.all()}
+    assert documents.hit_rows(pks) == {pk: expected[pk] for pk in pks[:2]}
+    assert documents.hit_rows([]) == {}
     # Stored another way (\uXXXX escapes, as before migration 0002): read
     # the same, but the digest matches nothing, so the index copy is not
     # trusted, and the hit's snippets still come out right.
@@ -213,9 +213,9 @@ def test_hit_rows_read_what_the_orm_reads():
     with connection.cursor() as cursor:
         cursor.execute("UPDATE essays_essay SET paragraphs = %s WHERE id = %s",
                        [json.dumps(rows[0].paragraphs), rows[0].pk])
-    number, title, paragraphs, digest = Essay.objects.hit_rows([rows[0].pk])[rows[0].pk]
+    number, title, paragraphs, digest = documents.hit_rows([rows[0].pk])[rows[0].pk]
     assert (number, title, paragraphs) == (3, "行一", rows[0].paragraphs)
-    assert digest != Essay.objects.get(pk=rows[0].pk).search_digest()
+    assert digest != documents.digest(Essay.objects.get(pk=rows[0].pk))
     [hit] = service.search('"第二段"').hits
     assert [s.text for s in hit.snippets] == ["第二段 \u3000 空格"]
 

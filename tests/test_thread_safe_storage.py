@@ -9,9 +9,10 @@ import threading
 
 import pytest
 
-from search import query as q
-from search.index import EssayDoc, WhooshIndex
-from search.storage import SharedStructFile, ThreadSafeFileStorage
+from search.backends.whoosh import query as q
+from search.backends.base import EssayDoc
+from search.backends.whoosh.store import WhooshIndex
+from search.backends.whoosh.storage import SharedStructFile, ThreadSafeFileStorage
 from search.syntax import parse_query
 
 THREADS = 8

@@ -2,7 +2,7 @@
 
 An AND or OR of two 20,000-document sets is one C-level operation on 2.5 kB
 of memory, which is what makes the per-character candidate sets of
-search.index cheap to combine and to keep (see docs/SEARCH.md). Converting
+the reading view cheap to combine and to keep (see docs/SEARCH.md). Converting
 to and from lists goes through a string of "0"/"1" flags where the set is
 dense, so that the per-document work is done by C code (int(), bin(),
 itertools.compress) rather than by a Python loop."""
