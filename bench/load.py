@@ -24,6 +24,8 @@ import uuid
 from collections import Counter
 from urllib.parse import quote, urlencode
 
+from tests.support.stats import percentile
+
 HOST = "127.0.0.1"
 
 
@@ -113,8 +115,6 @@ def csrf_token(body):
 
 
 def percentiles_ms(latencies):
-    from .common import percentile
-
     if not latencies:
         return {}
     return {f"p{p}": percentile(latencies, p) * 1000 for p in (50, 90, 95, 99)} | {"max": max(latencies) * 1000}

@@ -4,7 +4,7 @@
     .venv/bin/python -m tests.reliability_report
 
 The tests append their figures to test-artifacts/reliability.jsonl (see
-tests/reliability_support.record); the latest record of each test is used.
+tests.support.records.record); the latest record of each test is used.
 Outcomes and durations come from the JUnit XML file, if present.
 """
 import json

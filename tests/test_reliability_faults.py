@@ -20,20 +20,10 @@ import pytest
 from bench.generate import QUOTES
 from essays.parsing import parse_essay_bytes
 
-from .reliability_support import (
-    PYTHON,
-    essay_bytes,
-    form_fields,
-    generate_corpus,
-    kill_group,
-    nobody_python,
-    quote_url,
-    record,
-    serving,
-    site,
-    stop,
-    upload_rows,
-)
+from .support.http import form_fields, quote_url, upload_rows
+from .support.processes import PYTHON, kill_group, nobody_python, stop
+from .support.records import record
+from .support.site import essay_bytes, generate_corpus, serving, site
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
