@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from tests.support.net import free_port  # noqa: F401  (re-exported)
+from tests.support.oracle import fold as oracle_fold
 from tests.support.stats import median, percentile  # noqa: F401  (re-exported)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,14 +32,9 @@ LARGE = 10_000  # sizes from here on use --large-runs import runs
 SECRET_KEY = secrets.token_urlsafe(48)  # 64 characters
 
 
-def contract_fold(text):
-    """The search contract's fold, written here from its definition (NFKC,
-    casefold, drop P*, Z* and C* characters) rather than imported from
-    search.analysis, so the brute-force counts do not share its code."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZC")
+# The search contract's fold from its definition, not from search.analysis:
+# the brute-force counts must not share the code they check.
+contract_fold = oracle_fold
 
 
 class BenchError(RuntimeError):

@@ -2,7 +2,6 @@
 on small hand-made fixtures whose exact answers are known."""
 import datetime
 import json
-import unicodedata
 
 import pytest
 
@@ -10,13 +9,10 @@ from essays.models import Essay
 from search import documents, service
 from search.sync import batched_indexing
 
-pytestmark = pytest.mark.django_db
+from .support.oracle import fold
 
-
-def fold(text):
-    """The contract's fold, written here independently of search.analysis."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZC")
+# Contract tests: they run against every configured backend (conftest.backend).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend")]
 
 
 def add(*specs):
