@@ -139,21 +139,6 @@ class _Noted(str):
         return super().__contains__(term)
 
 
-def test_term_set_cache_semantics():
-    from search.backends.whoosh.caches import TermSetCache
-
-    cache = TermSetCache(2)
-    cache.put("a", 0b0110, 0b0100)
-    assert cache.get("a", 0b0010) == 0 and cache.get("a", 0b0110) == 0b0100
-    assert cache.get("a", 0b1110) is None  # document 3 was never tested
-    cache.put("a", 0b0010, 0b0000)  # narrower: the wider answer is kept
-    assert cache.get("a", 0b0100) == 0b0100
-    cache.put("b", 1, 1)
-    cache.put("c", 1, 0)
-    assert cache.get("a", 0b0100) is None  # least recently used went first
-    assert TermSetCache(0).get("a", 1) is None
-
-
 def test_sets_survive_a_new_commit_and_see_its_deletions(index):
     ix, live = index
     view = ix.view()
@@ -165,25 +150,6 @@ def test_sets_survive_a_new_commit_and_see_its_deletions(index):
     after = {ix.view().ids[d] for d in q.matching_docnums(ix.view(), parse_query("发展"))}
     assert gone not in after and 999 in after
     assert after == {view.ids[d] for d in before} - {gone} | {999}
-
-
-@pytest.mark.parametrize("density", [0.001, 0.05, 0.5, 1.0])
-def test_bitsets_round_trip(density):
-    """Sparse and dense sets (to_list takes a different path for each)."""
-    rnd = random.Random(3)
-    for size in (1, 7, 8, 9, 500, 20_000):
-        docs = sorted(rnd.sample(range(size), max(1, int(size * density))))
-        bits = bitsets.from_iter(docs, size)
-        packed = bytearray((size + 7) // 8)
-        for d in docs:
-            packed[d >> 3] |= 1 << (d & 7)
-        assert bits == int.from_bytes(packed, "little")
-        assert bitsets.to_list(bits) == docs
-        assert bitsets.count(bits) == len(docs)
-        wanted = set(docs)
-        flags = [d in wanted for d in range(size)]
-        assert bitsets.from_flags(flags) == bits
-    assert bitsets.to_list(0) == [] and bitsets.from_flags([]) == 0
 
 
 @pytest.mark.parametrize("sort", q.SORTS)
