@@ -48,9 +48,9 @@ def snippet_items_html(url, q_param, snippets):
 
 def hit_items_html(hits, q_param):
     """The <li> items of a results page's hits (titles and links escaped,
-    snippets from snippet_items_html), as one string: a template renders
-    these twenty items at some 150 µs each, a third of a results page's
-    time, where the strings cost a tenth of that. `q_param` is the query,
+    snippets from snippet_items_html), as one string: a template loop over
+    them cost a third of a results page's time, the strings a tenth of
+    that (docs/SEARCH.md, "Hits"). `q_param` is the query,
     quoted for a link, or empty (links without it)."""
     items = []
     for hit in hits:

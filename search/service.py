@@ -65,8 +65,9 @@ def search(text, sort="relevance", page=1, per_page=20):
 
 
 def _essay_urls():
-    """pk -> Essay.get_absolute_url() for that pk, from one reverse() (each
-    costs some 60 µs, and a page has up to a hundred hits)."""
+    """pk -> Essay.get_absolute_url() for that pk, from one reverse() per
+    search instead of one per hit (a page has up to a hundred; what a
+    reverse() costs is in docs/SEARCH.md, "Figures behind the code")."""
     probe = "2147483647"
     head, _probe, tail = reverse("essays:detail", args=[int(probe)]).rpartition(probe)
     return lambda pk: f"{head}{int(pk)}{tail}"

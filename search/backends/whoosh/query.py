@@ -39,12 +39,11 @@ def _term_bits(view, term, within, budget=None):
     Character sets are read from each segment's file of them (see
     charfile) at no real cost. A set without a file (title scope, or
     an index from before the files) costs a scan of every document on first
-    use (at 20,000 essays about 20 ms) and is kept, so a query builds a few
-    (`budget`), and only while more than an eighth of the documents remain.
-    Sets of character pairs are not built: testing the candidates of one
-    term (10–15 ms at 20,000 essays for a common word) costs less than
-    scanning every document for a pair (30 ms), and the term cache keeps
-    the tested term's set anyway."""
+    use and is kept, so a query builds a few (`budget`), and only while more
+    than an eighth of the documents remain. Sets of character pairs are not
+    built: testing the candidates of one term costs less than scanning every
+    document for a pair, and the term cache keeps the tested term's set
+    anyway (docs/SEARCH.md, "Matching", has the figures)."""
     text, scope = term.text, term.scope
     if len(text) > 1 and view.has_gram_bits(text, scope):  # a frequent word with its set on file
         return within & view.gram_bits(text, scope)
@@ -183,8 +182,8 @@ def _rank_by_impact(view, parsed, bits, k):
     order (ranking.impact_order): its essays by score, highest
     first, ties in number order, as _order sorts them. The first k of them
     that match are the answer, found without scoring or even listing the
-    matches: a word in 16,000 essays costs a walk of about k entries
-    instead of some 5 ms. None when this does not apply: several ranking
+    matches: a word in most essays costs a walk of about k entries instead
+    of a score per match (docs/SEARCH.md, "Ranking"). None when this does not apply: several ranking
     words, or too few matches among the word's essays for a short walk, or
     fewer than k matches holding the word (the rest score 0, and the
     general path orders them)."""
@@ -242,7 +241,7 @@ def _order(view, docnums, sort, scores, phrase_docs, k):
 
 def warm(view):
     """Compute now what a first ranking by one word needs beside the norms:
-    the number order its ties fall back on (about 20 ms at 20,000 essays)."""
+    the number order its ties fall back on (a sort of every document)."""
     view.order("number", _number_key(view))
 
 

@@ -223,8 +223,8 @@ class ThreadSafeFileStorage(FileStorage):
     """FileStorage whose files opened for reading are safe to share between
     threads (see the module docstring). Never memory-mapped: whoosh-reloaded
     copies a mapped file whole into a private buffer (filedb/structfile.py),
-    which cost each server worker about 400 MB at 20,000 essays; preads
-    keep only what is read."""
+    a worker's whole index in private memory (docs/SEARCH.md, "Figures
+    behind the code"); preads keep only what is read."""
 
     def __init__(self, path, readonly=False):
         super().__init__(path, supports_mmap=False, readonly=readonly)
