@@ -11,11 +11,9 @@ import json
 import sys
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-RESULTS = ARTIFACTS / "reliability.jsonl"
+from tests.support.processes import ROOT
+from tests.support.records import ARTIFACTS, RESULTS
 JUNIT = ARTIFACTS / "reliability-junit.xml"
 OUT = ROOT / "docs" / "RELIABILITY.md"
 COMMAND = ("status=0; .venv/bin/python -m pytest -m reliability "
@@ -139,7 +137,7 @@ def section_threads(recs):
             f"essays: {r['clients']} client threads sent distinct first-sight queries drawn from the corpus "
             f"(each once, so none came from a cache) while another process imported {r['added']} essays and "
             f"then {r['single_imports']} single files (each a commit that merges and deletes segment files). "
-            "Before the index's files were read positionlessly (search.storage), 91 of 2,563 such requests "
+            "Before the index's files were read positionlessly (search.backends.whoosh.storage), 91 of 2,563 such requests "
             "answered 500.",
             "",
             table([

@@ -1,4 +1,4 @@
-"""What search.index keeps beside Whoosh's own files and in memory: the
+"""What the Whoosh backend (store, view, sidecar) keeps beside Whoosh's own files and in memory: the
 per-segment sidecar of stored values, and the master's preload."""
 import os
 

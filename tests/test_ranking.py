@@ -1,5 +1,5 @@
-"""The search layer's own BM25F (search.ranking) and n-gram candidate sets
-(search.bitsets, search.index) against Whoosh itself and a plain scan, on a
+"""The Whoosh backend's own BM25F (ranking) and candidate sets (bitsets,
+view) against Whoosh itself and a plain scan, on a
 real index in a temp directory with several segments and deleted documents."""
 import random
 
@@ -314,3 +314,29 @@ def test_each_cache_keeps_one_copy_of_a_words_weighing(index):
     assert first == [(h.id, h.score) for h in q.run_query(fresh, parse_query("发展")).hits]
     assert both == [(h.id, h.score) for h in q.run_query(fresh, parse_query("发展 改革")).hits]
     assert first and both
+
+
+def test_the_weights_are_bm25_of_each_posting(index):
+    """BM25 is one pure function (ranking.bm25 over ranking.length_norm);
+    the Scorer's vectorised weights and term_weights give exactly its values
+    (not approximately: the same operations in the same order)."""
+    from search.backends.whoosh import internals, ranking
+
+    ix, _live = index
+    view = ix.view()
+    avgfl = view.searcher.avg_field_length("body") or 1
+    for word in ("发展", "落实", "的"):
+        idf = view.searcher.idf("body", word)
+        expected = {}
+        for seg, reader, offset in view.parts:
+            ids, tfs = internals.read_postings(reader, "body", word)
+            lengths = seg.lengths(reader, "body")
+            for i, tf in zip(ids, tfs):
+                expected[offset + i] = ranking.bm25(idf, tf, ranking.length_norm(lengths[i], avgfl))
+        ds, ws = ranking.term_weights(view, "body", word)
+        got = dict(zip(ds, ws)) if ds is not None else {d: w for d, w in enumerate(ws) if d in expected}
+        assert got == expected and expected, word
+        scorer = ranking.Scorer(view, "body", word)
+        docs = sorted(expected)[:50]
+        tfs = [1 + d % 4 for d in docs]
+        assert scorer.weights(docs, tfs) == [scorer.weight(d, tf) for d, tf in zip(docs, tfs)]

@@ -1,4 +1,4 @@
-"""search.storage: index files that many threads of one process read at
+"""search.backends.whoosh.storage: index files that many threads of one process read at
 once (the threaded server), each with a position of its own. (The same
 against a real threaded server, with imports merging segments meanwhile,
 is tests/test_reliability_threads.py.)"""

@@ -1,4 +1,5 @@
-"""search.writer: segments written through the compact posting pool must be
+"""search.backends.whoosh.internals.CompactSegmentWriter: segments written
+through the compact posting pool must be
 the segments Whoosh's own SegmentWriter writes, byte for byte, including
 long posting lists (several blocks), merges of segments with deletions, and
 the id field's empty values."""
