@@ -8,13 +8,19 @@ the time (docs/SEARCH.md has the measurements):
   fills its postings writer a block at a time (`_flush_segment`,
   `_postwriter`, `_blocklimit`, `_write_block` and the block's fields);
   after a failed write, `abandon` removes what the writer left
-  (`_close_segment`, `_tempstorage`, `writelock`);
+  (`_close_segment`, `_tempstorage`, `writelock`), and `segment_ids`
+  reads which segments a table of contents lists (`_segments`);
 - reading postings: `read_postings` decodes a posting list's blocks from
   one read of its extent in the segment's postings file (`_terms._postfile`,
   the W3 block layout), falling back on the matcher;
 - reading field lengths: `field_lengths` reads the one-byte-per-document
   length column (`_perdoc._get_column_file`), falling back on the public
   per-document lookup.
+
+(search.backends.whoosh.storage subclasses Whoosh's FileStorage and
+StructFile, the storage layer's public extension points, and keeps to
+StructFile's own `_name`; it stays a module of its own, being a whole
+file layer.)
 
 These are tied to one release: WHOOSH_VERSION is the pinned
 whoosh-reloaded, and tests/test_whoosh_internals.py fails loudly when the
@@ -128,6 +134,11 @@ def _add_blocks(postwriter, postings, pairs, field_lengths):
         lens = [n for n in map(field_lengths.__getitem__, ids) if n]
         postwriter._minlength = min(lens) if lens else None
         postwriter._maxlength = max(lens) if lens else 0
+
+
+def segment_ids(ix):
+    """The ids of the segments the index's latest table of contents lists."""
+    return {seg.segment_id() for seg in ix._segments()}
 
 
 def abandon(writer, remove_segment):

@@ -187,7 +187,7 @@ class WhooshIndex:
     def _remove_segment(self, writer):
         segid = writer.newsegment.segment_id()
         try:
-            kept = {seg.segment_id() for seg in _storage(self.path).open_index(INDEX_NAME)._segments()}
+            kept = internals.segment_ids(_storage(self.path).open_index(INDEX_NAME))
         except Exception:
             kept = set()
         if segid in kept:
