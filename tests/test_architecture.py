@@ -58,3 +58,13 @@ def test_no_imports_inside_functions_in_essays_and_search():
 def test_cycles_finds_a_cycle_when_there_is_one():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_source_module_over_about_400_lines():
+    """Modules with one job stay short (docs/ARCHITECTURE.md); tests are
+    counted apart."""
+    from tests.support.imports import project_modules
+
+    long = {name: n for name, path in project_modules().items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 430}
+    assert long == {}

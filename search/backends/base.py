@@ -18,7 +18,7 @@ issues have their place here and are not built yet:
 - metadata filters: `search(..., within=ids)`, the query restricted to a set
   of essay ids chosen by the database (the service intersects before
   ranking, so counts and pages stay exact);
-- facets and timelines: `matched_ids(query)`, the whole matched set in no
+- facets and timelines: `matched_ids(parsed)`, the whole matched set in no
   particular order, for the service to count by metadata.
 
 `matched_ids` costs nothing in the Whoosh backend and is part of the
@@ -152,14 +152,14 @@ class SearchBackend:
         """essay id -> digest of the indexed copy (for drift checks)."""
         raise NotImplementedError
 
-    def search(self, query, sort="relevance", page=1, per_page=20):
-        """(SearchResult, Generation) of a search.syntax.ParsedQuery: the
-        page's hits (ids, numbers, scores, phrase flags) in order, the exact
-        count. Raises search.syntax.QueryError for a bad sort or page."""
+    def search(self, parsed, sort="relevance", page=1, per_page=20):
+        """(SearchResult, Generation) of `parsed` (a search.syntax
+        .ParsedQuery): the page's hits (ids, numbers, scores, phrase flags)
+        in order, the exact count. Raises search.syntax.QueryError for a bad sort or page."""
         raise NotImplementedError
 
-    def matched_ids(self, query):
-        """Every essay id matching the query, in no particular order."""
+    def matched_ids(self, parsed):
+        """Every essay id matching the parsed query, in no particular order."""
         raise NotImplementedError
 
     def stats(self):
