@@ -155,7 +155,8 @@ class SearchBackend:
     def search(self, parsed, sort="relevance", page=1, per_page=20):
         """(SearchResult, Generation) of `parsed` (a search.syntax
         .ParsedQuery): the page's hits (ids, numbers, scores, phrase flags)
-        in order, the exact count. Raises search.syntax.QueryError for a bad sort or page."""
+        in order, the exact count. Raises search.syntax.QueryError for a
+        bad sort or page."""
         raise NotImplementedError
 
     def matched_ids(self, parsed):
