@@ -26,8 +26,16 @@ class SizedCache:
         self._lock = threading.Lock()
 
     def get(self, key):
-        with self._lock:
-            return self._data.get(key)
+        # No lock: a first-in-first-out cache does not change on a read
+        # (what changes it takes the lock). A miss is asked, not caught:
+        # cachetools' KeyError path costs microseconds.
+        data = self._data
+        if key not in data:
+            return None
+        try:
+            return data[key]
+        except KeyError:  # evicted by another thread meanwhile
+            return None
 
     def get_or_make(self, key, make):
         got = self.get(key)
@@ -52,8 +60,9 @@ class ResultCache:
         self._lock = threading.Lock()
 
     def get(self, key):
-        with self._lock:
-            return self._data.get(key)
+        with self._lock:  # a read moves the key to the end
+            data = self._data
+            return data[key] if key in data else None
 
     def put(self, key, value):
         if self.size <= 0:
