@@ -1,16 +1,16 @@
-"""Helpers shared by the benchmark modules: statistics, subprocesses with a
-Django environment, sizes on disk, process memory and the machine's facts.
+"""Helpers shared by the benchmark modules: subprocesses with a Django
+environment, sizes on disk, process memory and the machine's facts; the
+statistics and free_port are the tests' (tests.support), re-exported.
 
 Nothing here imports Django: the orchestrator (bench.run) stays a plain
 process and every Django command runs as a subprocess with its own
 environment (ARCHIVE_DATA_DIR, DJANGO_SETTINGS_MODULE, ...)."""
 import importlib.metadata
-import math
+import json
 import os
 import platform
 import secrets
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,46 +18,27 @@ import threading
 import time
 from pathlib import Path
 
+from tests.support.net import free_port  # noqa: F401  (re-exported)
+from tests.support.oracle import fold as oracle_fold
+from tests.support.stats import median, percentile  # noqa: F401  (re-exported)
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 PACKAGES = ("Django", "Whoosh-Reloaded", "jieba", "gunicorn", "whitenoise", "beautifulsoup4", "lxml")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+LARGE = 10_000  # sizes from here on use --large-runs import runs
 
 # One random production key per benchmark process (never written anywhere).
 SECRET_KEY = secrets.token_urlsafe(48)  # 64 characters
 
 
-def contract_fold(text):
-    """The search contract's fold, written here from its definition (NFKC,
-    casefold, drop P*, Z* and C* characters) rather than imported from
-    search.analysis, so the brute-force counts do not share its code."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZC")
+# The search contract's fold from its definition, not from search.analysis:
+# the brute-force counts must not share the code they check.
+contract_fold = oracle_fold
 
 
 class BenchError(RuntimeError):
     """A step failed; the message says which command and shows its output."""
-
-
-# ------------------------------------------------------------ statistics
-def median(xs):
-    xs = sorted(x for x in xs if x is not None)
-    if not xs:
-        return None
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
-
-
-def percentile(xs, p):
-    """Linear-interpolation percentile (numpy's default), p in 0..100."""
-    xs = sorted(xs)
-    if not xs:
-        return None
-    k = (len(xs) - 1) * p / 100.0
-    lo, hi = math.floor(k), math.ceil(k)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 # ------------------------------------------------------------ processes
@@ -140,12 +121,6 @@ def manage_timed(args, env, timeout=600):
 
 def manage_job(args, env, timeout=600):
     return Job([PY, "manage.py", *args], env, timeout, what="manage.py " + " ".join(args))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def children(pid):
@@ -273,3 +248,19 @@ def machine():
         "loadavg_start": loadavg(),
         "code": code_fingerprint(),
     }
+
+
+_T0 = time.perf_counter()
+
+
+def log(msg):
+    print(f"[bench {time.perf_counter() - _T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def last_json(stdout):
+    """The JSON object a bench subprocess printed last (Django may log to stdout before it)."""
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise BenchError(f"no JSON result in output: {stdout[-2000:]}")

@@ -28,28 +28,29 @@ KEY_FUNCTIONS = [
     ("essays/importing.py", "_store", "  store in SQLite"),
     ("search/sync.py", "reconcile", "index: reconcile (drift check + writes)"),
     ("search/sync.py", "drift", "  drift check (digests)"),
-    ("essays/models.py", "search_digest", "  Essay.search_digest"),
-    ("search/index.py", "write", "  WhooshIndex.write"),
-    ("search/index.py", "whoosh_fields", "    whoosh_fields (segment + fold)"),
-    ("search/index.py", "ranking_words", "      ranking_words"),
+    ("search/documents.py", "search_digest", "  documents.search_digest"),
+    ("search/backends/whoosh/store.py", "write", "  WhooshIndex.write"),
+    ("search/backends/whoosh/schema.py", "whoosh_fields", "    whoosh_fields (segment + fold)"),
+    ("search/backends/whoosh/schema.py", "ranking_words", "      ranking_words"),
     ("search/analysis.py", "words", "        analysis.words (jieba + fold)"),
     ("jieba/__init__.py", "cut", "          jieba Tokenizer.cut"),
     ("search/analysis.py", "fold", "      analysis.fold"),
     ("whoosh/writing.py", "update_document", "    whoosh update_document"),
     ("whoosh/writing.py", "add_document", "    whoosh add_document"),
     ("whoosh/writing.py", "commit", "    whoosh commit (incl. merges)"),
-    ("search/writer.py", "add", "      TermPool.add (postings into the pool)"),
-    ("search/writer.py", "write_postings", "      write_postings (pool to Whoosh's codec)"),
+    ("search/backends/whoosh/pool.py", "add", "      TermPool.add (postings into the pool)"),
+    ("search/backends/whoosh/internals.py", "write_postings", "      write_postings (pool to Whoosh's codec)"),
     ("search/service.py", "search", "service.search (everything)"),
-    ("search/service.py", "_view", "  _view (index freshness check / reload)"),
+    ("search/indexing.py", "ensure_index", "  ensure_index (index existence check)"),
+    ("search/backends/whoosh/store.py", "view", "  WhooshIndex.view (index freshness check / reload)"),
     ("search/syntax.py", "parse_query", "  parse_query"),
-    ("search/query.py", "run_query", "  run_query"),
-    ("search/query.py", "_rank", "    _rank (match, rank, order: result-cache misses)"),
-    ("search/query.py", "matching_bits", "      matching_bits (n-gram sets + substring tests)"),
-    ("search/query.py", "_term_bits", "        _term_bits (one term)"),
-    ("search/query.py", "_scores", "      _scores (BM25F, search.ranking)"),
-    ("search/ranking.py", "term_weights", "        term_weights (postings to weights, once per view)"),
-    ("search/query.py", "_order", "      _order (the first pages)"),
+    ("search/backends/whoosh/query.py", "run_query", "  run_query"),
+    ("search/backends/whoosh/query.py", "_rank", "    _rank (match, rank, order: result-cache misses)"),
+    ("search/backends/whoosh/query.py", "matching_bits", "      matching_bits (n-gram sets + substring tests)"),
+    ("search/backends/whoosh/query.py", "_term_bits", "        _term_bits (one term)"),
+    ("search/backends/whoosh/query.py", "_scores", "      _scores (BM25F, search.ranking)"),
+    ("search/backends/whoosh/ranking.py", "term_weights", "        term_weights (postings to weights, once per view)"),
+    ("search/backends/whoosh/query.py", "_order", "      _order (the first pages)"),
     ("search/snippets.py", "occurrences", "  snippets.occurrences (page hits)"),
     ("search/analysis.py", "fold_with_map", "    fold_with_map"),
     ("django/db/models/query.py", "in_bulk", "  Essay.objects.in_bulk"),
@@ -139,7 +140,7 @@ def latency(queries, reps):
     service.warm_up()
     t_view = time.perf_counter()
     rss_view = _rss_mb()
-    view = service.get_index().view()
+    stats = service.index_stats()
     out = []
     for item in queries:
         first_t = time.perf_counter()
@@ -156,9 +157,7 @@ def latency(queries, reps):
         "jieba_load_s": t_jieba - t_setup,
         "view_load_s": t_view - t_jieba,
         "rss_start_mb": rss_start, "rss_after_jieba_mb": rss_jieba, "rss_after_view_mb": rss_view,
-        "live_docs": len(view.live),
-        "segments": len(view.segments),
-        "folded_chars": sum(len(view.texts[d]) for d in view.live),
+        **stats,
         "queries": out,
     }
 

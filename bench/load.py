@@ -10,8 +10,11 @@ requests, whichever comes first, and prints one JSON object: requests,
 ok (200), non-200 statuses, exceptions, throughput and latency percentiles,
 and its own CPU time (it competes with the server for the same cores).
 
-The module also holds the tiny HTTP client used by the orchestrator
-(`Client`: keep-alive when the server allows it, cookies, multipart)."""
+The module also holds the HTTP client of the orchestrator and the load
+(`Client`: keep-alive when the server allows it, cookies; multipart bodies
+from tests.support.http). It keeps its connection open across requests,
+which load generation needs; the tests' client (tests.support.http.Client)
+opens one per request, which fault tests need."""
 import argparse
 import http.client
 import json
@@ -20,9 +23,11 @@ import resource
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from urllib.parse import quote, urlencode
+
+from tests.support.http import multipart
+from tests.support.stats import percentile
 
 HOST = "127.0.0.1"
 
@@ -87,19 +92,13 @@ class Client:
         return self.request("POST", path, body=body, headers=headers)
 
     def post_multipart(self, path, fields, files, referer=None):
-        """fields: {name: str}; files: [(field name, file name, bytes)]."""
-        boundary = "----bench" + uuid.uuid4().hex
-        parts = []
-        for name, value in fields.items():
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-        for name, filename, data in files:
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                         f"Content-Type: text/plain\r\n\r\n".encode() + data + b"\r\n")
-        parts.append(f"--{boundary}--\r\n".encode())
-        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        """fields: {name: str}; files: [(field name, file name, bytes)];
+        encoded as the tests' client encodes them (tests.support.http)."""
+        body, content_type = multipart(list(fields.items()), files)
+        headers = {"Content-Type": content_type}
         if referer:
             headers["Referer"] = f"http://{HOST}:{self.port}{referer}"
-        return self.request("POST", path, body=b"".join(parts), headers=headers)
+        return self.request("POST", path, body=body, headers=headers)
 
 
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -113,8 +112,6 @@ def csrf_token(body):
 
 
 def percentiles_ms(latencies):
-    from .common import percentile
-
     if not latencies:
         return {}
     return {f"p{p}": percentile(latencies, p) * 1000 for p in (50, 90, 95, 99)} | {"max": max(latencies) * 1000}

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from . import throttle
 
-from search import sync
+from search import service
 
 
 class SecurityHeadersMiddleware:
@@ -59,7 +59,7 @@ class StorageUnavailableMiddleware:
 
 class CatchUpMiddleware:
     """Start this server process's background catch-up of the search index
-    (search.sync.start_catching_up) with its first request: in a forking
+    (search.service.start_catching_up) with its first request: in a forking
     server that is the worker, never the master whose threads a fork would
     not keep."""
 
@@ -67,7 +67,7 @@ class CatchUpMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        sync.start_catching_up()
+        service.start_catching_up()
         return self.get_response(request)
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.syndication",
+    "core",
     "essays",
     "search",
 ]
@@ -139,10 +140,14 @@ DATA_UPLOAD_MAX_NUMBER_FILES = ESSAY_MAX_UPLOAD_FILES
 # memory, so nothing is spooled to disk outside the data directory.
 FILE_UPLOAD_HANDLERS = ["essays.uploads.SizeLimitUploadHandler"]
 
-# Search index and helper data of the search layer.
-SEARCH_INDEX_DIR = DATA_DIR / "index"
-# Ranked answers each server process keeps per index version (0: none).
-SEARCH_RESULT_CACHE = int(os.environ.get("ARCHIVE_SEARCH_CACHE", "256"))
+# The search backend (search.backends.BACKENDS) and what it is given:
+# PATH, its index directory; RESULT_CACHE, the ranked answers each server
+# process keeps per index version (0: none).
+SEARCH = {
+    "BACKEND": os.environ.get("ARCHIVE_SEARCH_BACKEND", "whoosh"),
+    "PATH": DATA_DIR / "index",
+    "RESULT_CACHE": int(os.environ.get("ARCHIVE_SEARCH_CACHE", "256")),
+}
 
 # Every server process drains the to-do list of index updates (search.queue)
 # in the background this often, taking rows at least this old (0: off).

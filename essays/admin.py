@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from search import service
-from search.sync import batched_indexing
+from search.service import batched_indexing
 
 from .dates import DateError, parse_date
 from .importing import (FAILED, ImportOutcome, clean_source_name, import_essay_bytes, metadata_by_file,

@@ -8,12 +8,6 @@ class EssaysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.db.models.signals import post_delete
-
-        from .models import Essay, retire
-
-        post_delete.connect(lambda sender, instance, **kwargs: retire(instance), sender=Essay, weak=False,
-                            dispatch_uid="essays.retire")
         # The database and the index live below DATA_DIR; make sure it exists
         # before the first connection. A read-only location is reported by
         # the database itself when it is used.

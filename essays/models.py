@@ -1,33 +1,18 @@
-"""The archive's one model: an essay, its title and its paragraphs."""
-import hashlib
+"""The archive's models: an essay (its title, paragraphs and publication
+metadata), and the ids of deleted essays kept for their sources."""
 import json
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import models
 from django.db.models import F
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 
 from .dates import PartialDate
 
 # Essays are listed by their sequence number; essays without one come last.
 ORDERING = (F("number").asc(nulls_last=True), "id")
-
-
-def search_digest(number, title, paragraphs):
-    """Essay.search_digest of these values (for rows read without a model)."""
-    payload = json.dumps([number, title, list(paragraphs or [])], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def _stored_digest(number, title, paragraphs_json):
-    """search_digest of a row from its paragraphs' JSON as stored, without
-    encoding them again (a fifth of a results page's database time). Rows
-    written through TextJSONEncoder hold exactly the JSON that digest
-    encodes; a row stored in another form (escapes, from before migration
-    0002) gets a digest that matches nothing, so its index copy counts as
-    changed and its snippets are folded afresh: correct, only slower."""
-    payload = f"[{json.dumps(number)}, {json.dumps(title, ensure_ascii=False)}, {paragraphs_json}]"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def paragraph_page(number):
@@ -100,32 +85,6 @@ class EssayQuerySet(models.QuerySet):
         if sort == "newest":
             return self.order_by("-created", "-id")
         return self.in_order()
-
-    def hit_rows(self, pks):
-        """pk -> (number, title, paragraphs, search digest) of these essays
-        (missing ones left out): what a search hit shows, and what tells
-        whether the index's copy of it is current. One plain statement: for
-        the 20 rows of a results page, building the ORM query and running a
-        converter on each value cost more than reading the rows."""
-        pks = [int(pk) for pk in pks]
-        if not pks:
-            return {}
-        qn = connection.ops.quote_name
-        fields = ", ".join(qn(f) for f in ("id", "number", "title", "paragraphs"))
-        sql = (f"SELECT {fields} FROM {qn(Essay._meta.db_table)} "
-               f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(pks))})")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, pks)
-            rows = cursor.fetchall()
-        out = {}
-        for pk, number, title, paras in rows:
-            if isinstance(paras, (str, bytes)):  # JSONField reads its column as json.loads does
-                text = paras.decode() if isinstance(paras, bytes) else paras
-                paragraphs = json.loads(text)
-                out[pk] = (number, title, paragraphs, _stored_digest(number, title, text))
-            else:  # a backend that decodes JSON itself
-                out[pk] = (number, title, paras, search_digest(number, title, paras))
-        return out
 
 
 class Essay(models.Model):
@@ -204,11 +163,6 @@ class Essay(models.Model):
         """(1-based index, text) pairs: the paragraph numbers used in anchors."""
         return list(enumerate(self.paragraphs or [], start=1))
 
-    def search_digest(self):
-        """A hash of everything the search index holds for this essay, so a
-        stale index entry can be told from a current one."""
-        return search_digest(self.number, self.title, self.paragraphs)
-
     def _neighbour(self, after):
         """The next or previous essay in list order (number, NULLs last, then
         id). Each step is a LIMIT 1 query on one simple range, which SQLite
@@ -264,9 +218,10 @@ class RetiredEssay(models.Model):
         return f"{self.source_name} → /essays/{self.essay_id}/"
 
 
-def retire(essay):
-    """Keep a deleted essay's id for its source (called on post_delete)."""
-    RetiredEssay.objects.update_or_create(source_name=essay.source_name, defaults={"essay_id": essay.pk})
+@receiver(post_delete, sender=Essay, dispatch_uid="essays.retire")
+def retire(sender, instance, **kwargs):
+    """Keep a deleted essay's id for its source."""
+    RetiredEssay.objects.update_or_create(source_name=instance.source_name, defaults={"essay_id": instance.pk})
 
 
 def reclaimed_id(source_name):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
-from search.highlight import highlighted_paragraphs
+from search.service import highlighted_paragraphs
 
 from .citations import bibtex, gbt7714, ris, work_of
 from .forms import LIST_SORTS, EssayListForm

@@ -19,8 +19,8 @@ from pathlib import Path
 def _import_jieba():
     """Import jieba without letting it import pkg_resources: its _compat
     module uses it only to open the bundled dictionary, falls back to a
-    plain path when it is missing, and importing it costs about 0.15 s of
-    every start (and a deprecation warning)."""
+    plain path when it is missing, and importing it slows every start
+    (docs/SEARCH.md, "Figures behind the code") and warns."""
     if "pkg_resources" in sys.modules:
         import jieba
         return jieba
@@ -77,8 +77,8 @@ def _plain_table():
     _PLAIN_RANGES that cannot interact with a neighbour under NFKC: not
     combining, not decomposing to a combining character, folding to at most
     one character. A text made only of them folds character by character,
-    so fold is one str.translate and fold_with_map a plain index list (NFKC
-    of 300 Chinese characters alone costs about 45 µs)."""
+    so fold is one str.translate and fold_with_map a plain index list,
+    without NFKC's cost (docs/SEARCH.md, "Figures behind the code")."""
     chars = [chr(cp) for lo, hi in _PLAIN_RANGES for cp in range(lo, hi + 1)]
     # Whole blocks through C-level maps, since this runs at every start;
     # the full fold only for the few characters NFKC or casefold change.

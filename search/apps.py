@@ -8,8 +8,9 @@ class SearchConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from . import analysis, index, sync
+        from . import analysis, sync
 
+        # jieba's caches: the one module-level setting left, since
+        # search.analysis also runs without Django (bench.jieba_alone).
         analysis.CACHE_DIR = settings.DATA_DIR / "cache"
-        index.RESULT_CACHE_SIZE = settings.SEARCH_RESULT_CACHE
         sync.connect()

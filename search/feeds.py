@@ -26,9 +26,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html, format_html_join
 from django.utils.http import http_date, quote_etag, urlencode
 
-from essays.models import Essay
-
-from . import service
+from . import documents, service
 from .forms import SearchForm
 from .highlight import marked_html
 
@@ -110,8 +108,7 @@ def query_feed(request):
         return _message(f"无法订阅这个搜索：{err}", 400)
     except service.IndexUnavailable:
         return _message("搜索暂时不可用：搜索索引缺失或损坏。", 503)
-    rows = {r["id"]: r for r in Essay.objects.filter(pk__in=[h.id for h in result.hits]).values(
-        "id", "created", "updated", "date_start", "author", "source", "column")}
+    rows = documents.feed_rows([h.id for h in result.hits])
     entries = [{"hit": h, "row": rows[h.id]} for h in result.hits if h.id in rows]
     stamp = "|".join(f"{e['hit'].id}:{e['row']['updated'].timestamp()}" for e in entries)
     etag = quote_etag(hashlib.sha256(f"{q}|{result.count}|{stamp}".encode()).hexdigest()[:32])

@@ -1,7 +1,7 @@
 """Validation of search parameters, shared by the page and the API."""
 from django import forms
 
-from .query import MAX_PER_PAGE, SORTS
+from .backends.base import MAX_PER_PAGE, SORTS
 from .syntax import MAX_QUERY_CHARS
 
 SORT_LABELS = {"relevance": "相关度", "number": "序号", "newest": "最新"}

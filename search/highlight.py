@@ -4,7 +4,7 @@ from html import escape
 
 from django.utils.safestring import mark_safe
 
-from essays.models import paragraph_url
+from .documents import paragraph_url
 
 from .snippets import find_spans
 from .syntax import QueryError, parse_query
@@ -30,7 +30,7 @@ def marked_html(text, spans):
 
 def snippet_items_html(url, q_param, snippets):
     """The <li> items of a hit's snippets, each a link to its paragraph (on
-    the page of a long essay that holds it: essays.models.paragraph_url) or
+    the page of a long essay that holds it: documents.paragraph_url) or
     to the title on the essay page with the query: one string per hit,
     since a results page holds up to a hundred snippets and every template
     tag costs more than the string it makes."""
@@ -48,9 +48,9 @@ def snippet_items_html(url, q_param, snippets):
 
 def hit_items_html(hits, q_param):
     """The <li> items of a results page's hits (titles and links escaped,
-    snippets from snippet_items_html), as one string: a template renders
-    these twenty items at some 150 µs each, a third of a results page's
-    time, where the strings cost a tenth of that. `q_param` is the query,
+    snippets from snippet_items_html), as one string: a template loop over
+    them cost a third of a results page's time, the strings a tenth of
+    that (docs/SEARCH.md, "Hits"). `q_param` is the query,
     quoted for a link, or empty (links without it)."""
     items = []
     for hit in hits:

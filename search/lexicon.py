@@ -2,11 +2,11 @@
 processes that only segment queries (the web server).
 
 jieba keeps its dictionary as a Python dict of about 500,000 words and word
-prefixes: loading it takes 1–1.5 s (jieba's own marshal cache) and 60–80 MB
-per process. A server segments a few dozen characters per search, so it can
-afford a slower lookup: here the sorted keys live in one string with an
-offsets array and a frequencies array (about 8 MB, loaded in milliseconds)
-and a lookup is a binary search (a few microseconds). The table holds
+prefixes, slow to load and large in every process (docs/SEARCH.md, "Memory
+and start-up", has the figures). A server segments a few dozen characters
+per search, so it can afford a slower lookup: here the sorted keys live in
+one string with an offsets array and a frequencies array, and a lookup is a
+binary search. The table holds
 exactly the keys and values of the dict it was built from, so segmentation
 is identical (tests/test_lexicon.py checks both).
 """

@@ -94,8 +94,9 @@ def occurrences(title, paragraphs, terms, title_terms=(), limit=MAX_SNIPPETS, fo
     only where a snippet needs them or where two terms meet in one
     paragraph and may merge. A paragraph holding one term just counts it:
     occurrences of one term never overlap or merge (find_spans), so their
-    number is str.count of the folded text. A page of hits for 的 used to
-    map every paragraph of every essay, 20 ms of its 25."""
+    number is str.count of the folded text. (Mapping every paragraph of
+    every hit was most of a page's time: docs/SEARCH.md, "Figures behind
+    the code".)"""
     budget = HIT_SPAN_BUDGET if budget is None else budget
     count, snippets, mapped = 0, [], 0
     sources = [(0, title, list(terms) + list(title_terms))]

@@ -20,11 +20,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models.signals import post_delete, post_save
 
-from essays.models import Essay
-
-from . import queue, service
+from . import documents, indexing, queue
+from .backends.base import IndexUnavailable
 
 log = logging.getLogger(__name__)
 _state = threading.local()
@@ -99,9 +97,9 @@ def _index_lost(ids):
     counts instead of 503. So nothing is written: searches keep saying the
     index is unavailable until rebuild_index builds it whole. (With no other
     essays, as on a first import, creating the index here is right.)"""
-    if service.get_index().exists():
+    if indexing.index_exists():
         return False
-    return Essay.objects.exclude(pk__in=list(ids)).exists()
+    return documents.others_exist(ids)
 
 
 _LOST = "the search index is missing; not indexing essays %s. Run `python manage.py rebuild_index`"
@@ -116,11 +114,11 @@ def _apply(pk):
         if _index_lost([pk]):
             log.error(_LOST, pk)
             return
-        essay = Essay.objects.filter(pk=pk).first()
+        essay = documents.essay(pk)
         if essay is None:
-            service.remove_essays([pk])
+            indexing.remove_essays([pk])
         else:
-            service.index_essays([essay])
+            indexing.index_essays([essay])
         queue.clear(seen)
     except Exception:
         log.exception("could not update the search index for essay %s; it stays listed for the background "
@@ -130,35 +128,17 @@ def _apply(pk):
 def drift(ids=None):
     """(missing, stale, orphans): essay ids absent from the index, indexed
     with old content, and indexed but no longer in the database."""
-    indexed = service.indexed_digests()
-    rows = Essay.objects.in_order()
-    if ids is not None:
-        rows = rows.filter(pk__in=list(ids))
+    indexed = indexing.indexed_digests()
     # Only essays the index holds need their content read and hashed (a
     # first import of 20,000 essays reads none here).
-    pks = list(rows.values_list("pk", flat=True))
+    pks = documents.essay_ids(ids)
     missing = [pk for pk in pks if pk not in indexed]
     held = [pk for pk in pks if pk in indexed]
-    stale = [essay.pk for essay in _essays(held) if indexed[essay.pk] != essay.search_digest()]
+    stale = [essay.pk for essay in documents.essays(held) if indexed[essay.pk] != documents.digest(essay)]
     present = set(pks)
     candidates = indexed.keys() if ids is None else set(ids) & indexed.keys()
     orphans = sorted(set(candidates) - present)
     return missing, stale, orphans
-
-
-def _essays(ids, chunk=500, deadline=None, taken=None):
-    """The essays with these ids, read from the database a chunk at a time
-    so a 20,000-essay repair never holds them all in memory; none after
-    `deadline` (time.monotonic()); each one given is appended to `taken`."""
-    for start in range(0, len(ids), chunk):
-        rows = Essay.objects.in_bulk(ids[start:start + chunk])
-        for k in ids[start:start + chunk]:
-            if deadline is not None and time.monotonic() >= deadline:
-                return
-            if k in rows:
-                if taken is not None:
-                    taken.append(k)
-                yield rows[k]
 
 
 @dataclass(frozen=True)
@@ -181,18 +161,18 @@ def reconcile(ids=None, progress_factory=None, deadline=None):
     every row read before the repair whose essay is now in step."""
     if ids is not None and _index_lost(ids):
         log.error(_LOST, ", ".join(str(i) for i in sorted(ids)[:20]))
-        raise service.IndexUnavailable(
+        raise IndexUnavailable(
             "the search index is missing; run `python manage.py rebuild_index`")
     seen = queue.rows(ids)
-    service.get_index().open(create=True)
+    indexing.create_index()
     missing, stale, orphans = drift(ids)
     if orphans:
-        service.remove_essays(orphans)
+        indexing.remove_essays(orphans)
     todo = missing + stale
     progress = progress_factory(len(todo)) if (progress_factory and todo) else None
     taken = []
     if todo and (deadline is None or time.monotonic() < deadline):
-        service.index_essays(_essays(todo, deadline=deadline, taken=taken), progress=progress)
+        indexing.index_essays(documents.essays(todo, deadline=deadline, taken=taken), progress=progress)
     if progress:
         progress.close()
     done = set(taken)
@@ -265,5 +245,4 @@ def catch_up_once(lock_path, older_than):
 
 
 def connect():
-    post_save.connect(_on_change, sender=Essay, dispatch_uid="search.sync.save")
-    post_delete.connect(_on_change, sender=Essay, dispatch_uid="search.sync.delete")
+    documents.on_change(_on_change, "search.sync")

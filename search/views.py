@@ -3,14 +3,15 @@ import logging
 
 from urllib.parse import quote
 
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from config.throttle import throttled_search
-from essays.models import paragraph_url
 
 from . import service
+from .documents import paragraph_url
 from .forms import SearchForm
 from .highlight import hit_items_html
 
@@ -61,23 +62,26 @@ def search_page(request):
         if result is not None:
             context["hits_html"] = hit_items_html(result.hits, result_link_param(context["q_param"], result)
                                                   if q else "")
-            context["pages"] = page_links(result.page, result.num_pages)
+            context.update(pagination(result, context["q_param"]))
     return render(request, "search/results.html", context, status=status)
 
 
-def page_links(current, total, around=2):
-    """Page numbers to link, with None where a run is left out:
-    1 … 4 5 [6] 7 8 … 20."""
-    keep = {1, total} | set(range(current - around, current + around + 1))
-    out, last = [], 0
-    for n in sorted(k for k in keep if 1 <= k <= total):
-        if n == last + 2:  # a gap of one page: show the page, not "…"
-            out.append(last + 1)
-        elif n > last + 2:
-            out.append(None)
-        out.append(n)
-        last = n
-    return out
+def pagination(result, q_param):
+    """What essays/_pagination.html needs for a results page: Django's
+    Paginator over the count (a range: no rows), its elided page range
+    (1 … 4 5 [6] 7 8 … 20, as the essay list shows it) and the query the
+    page links keep. Empty when the page is past the last (the page then
+    says so)."""
+    paginator = Paginator(range(result.count), result.per_page)
+    if not 1 <= result.page <= paginator.num_pages:
+        return {}
+    per_page = f"per_page={result.per_page}&" if result.per_page != 20 else ""
+    return {
+        "page": paginator.page(result.page),
+        "paginator": paginator,
+        "page_range": paginator.get_elided_page_range(result.page, on_each_side=2, on_ends=1),
+        "page_query": f"q={q_param}&sort={result.sort}&{per_page}",
+    }
 
 
 @require_safe

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from search.backends import BACKENDS
+
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_7229694e1c405891.txt"
 SEED_TITLE = "让抓落实成为党员干部的鲜明特质"
 
@@ -14,7 +16,7 @@ def data_dir(tmp_path, settings):
     temp folder. The search rate limit is off (tests search faster than any
     reader, from one address); tests of it turn it on."""
     settings.DATA_DIR = tmp_path
-    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    settings.SEARCH = {**settings.SEARCH, "PATH": tmp_path / "index"}
     # No background catch-up thread in the test process: tests drain the
     # to-do list themselves (search.sync.catch_up).
     settings.SEARCH_CATCH_UP_SECONDS = 0
@@ -25,6 +27,22 @@ def data_dir(tmp_path, settings):
 
     caches["search-rate"].clear()
     return tmp_path
+
+
+def configured_backends():
+    """The backends the contract and oracle tests run against: every one
+    search.backends knows (only whoosh so far), each given the test's own
+    SEARCH setting with its BACKEND replaced."""
+    return sorted(BACKENDS)
+
+
+@pytest.fixture(params=configured_backends())
+def backend(request, settings, data_dir):
+    """Run the test with SEARCH's BACKEND set to each configured backend in
+    turn (the answers must be the same for any backend given the same
+    corpus)."""
+    settings.SEARCH = {**settings.SEARCH, "BACKEND": request.param}
+    return request.param
 
 
 def essay_file(number, title, paragraphs, name=None, directory=None):

@@ -4,18 +4,16 @@
     .venv/bin/python -m tests.reliability_report
 
 The tests append their figures to test-artifacts/reliability.jsonl (see
-tests/reliability_support.record); the latest record of each test is used.
+tests.support.records.record); the latest record of each test is used.
 Outcomes and durations come from the JUnit XML file, if present.
 """
 import json
 import sys
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-RESULTS = ARTIFACTS / "reliability.jsonl"
+from tests.support.processes import ROOT
+from tests.support.records import ARTIFACTS, RESULTS
 JUNIT = ARTIFACTS / "reliability-junit.xml"
 OUT = ROOT / "docs" / "RELIABILITY.md"
 COMMAND = ("status=0; .venv/bin/python -m pytest -m reliability "
@@ -139,7 +137,7 @@ def section_threads(recs):
             f"essays: {r['clients']} client threads sent distinct first-sight queries drawn from the corpus "
             f"(each once, so none came from a cache) while another process imported {r['added']} essays and "
             f"then {r['single_imports']} single files (each a commit that merges and deletes segment files). "
-            "Before the index's files were read positionlessly (search.storage), 91 of 2,563 such requests "
+            "Before the index's files were read positionlessly (search.backends.whoosh.storage), 91 of 2,563 such requests "
             "answered 500.",
             "",
             table([
@@ -190,7 +188,7 @@ def section_faults(recs):
     r = recs.get("faults.killed_lock_holder")
     if r:
         parts += [
-            "**Killed lock holder.** A process opened the index writer (`search.service.get_index().open()."
+            "**Killed lock holder.** A process opened the index writer (`search.service.get_backend().index.open()."
             "writer()`) and slept. Meanwhile a search in another process answered in "
             f"{r['search_while_locked_seconds']} s (process start included) and an import "
             + ("waited for the lock (still running after saving its essay)" if r["import_blocked_while_locked"]

@@ -8,16 +8,13 @@ from hypothesis import strategies as st
 
 from search import analysis
 
+from .support.oracle import fold as contract_fold
+
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path):
     """No Django settings needed here (overrides tests/conftest.py's fixture)."""
     return tmp_path
-
-
-def contract_fold(text):
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZC")
 
 
 def test_fold_examples():

@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark (bench/run.py and its helpers) at a toy size,
+"""Smoke test of the benchmark (bench.run, its phases and helpers) at a toy size,
 so that `make bench` cannot silently rot: every step runs for real (import,
 rebuild, jieba alone, in-process search, gunicorn on a free 127.0.0.1 port,
 the load generator, an admin upload) on 40 generated essays (seq 37 holds a quote_seqs quotation), and the report
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bench import common, run
+from bench import common, phases, queries, run, targets
 from bench import generate as gen
 
 
@@ -24,14 +24,14 @@ def test_percentile_and_median():
     assert common.median([4, 1, 2, 3]) == 2.5
     assert common.percentile([1, 2, 3, 4, 5], 50) == 3
     assert common.percentile([0, 10], 95) == pytest.approx(9.5)
-    assert run.verdict(40.0, 50.0)[0] == "met"
-    assert run.verdict(200.0, 150.0, higher_is_better=True)[0] == "met"
-    assert run.verdict(60.0, 50.0)[0] == "**missed**"
+    assert targets.verdict(40.0, 50.0)[0] == "met"
+    assert targets.verdict(200.0, 150.0, higher_is_better=True)[0] == "met"
+    assert targets.verdict(60.0, 50.0)[0] == "**missed**"
 
 
 def test_corpus_files_are_those_of_bench_generate(tmp_path):
     """bench.run writes the corpus in one pass; the files must be generate()'s."""
-    run.write_corpus(tmp_path / "a", 6, 1, tmp_path / "texts.jsonl")
+    phases.write_corpus(tmp_path / "a", 6, 1, tmp_path / "texts.jsonl")
     gen.generate(tmp_path / "b", 6, seed=1)
     names = sorted(p.name for p in (tmp_path / "b").iterdir())
     assert names == sorted(p.name for p in (tmp_path / "a").iterdir())
@@ -44,15 +44,15 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     out = tmp_path / "BENCH.md"
     args = ["--quick", "--sizes", "40", "--runs", "1", "--reps", "1", "--duration", "0.2", "--uploads", "1",
             "--skip-profiles", "--out", str(out), "--workdir", str(tmp_path)]
-    result = run.Bench(run.parse_args(args)).execute()
+    result = phases.Bench(run.parse_args(args)).execute()
 
     # 1. import and rebuild ran on every essay, with a jieba baseline.
     row = result["import"][40]["runs"][0]
     assert row["import_s"] > 0 and row["rebuild_s"] > 0 and row["jieba"]["chars"] == result["import"][40]["chars"]
     assert row["index_bytes"] > 0 and row["db_bytes"] > 0
     # 2. every query class answered with the brute-force count, everywhere.
-    assert {q["cls"] for q in result["queries"]} == set(run.CLASSES)
-    assert run.exact_counts(result) == (5 * len(result["queries"]),) * 2  # in-process + 2 servers × 2 endpoints
+    assert {q["cls"] for q in result["queries"]} == set(queries.CLASSES)
+    assert targets.exact_counts(result) == (5 * len(result["queries"]),) * 2  # in-process + 2 servers × 2 endpoints
     quote_seqs = [q for q in result["queries"] if q.get("quote_seqs")]
     assert quote_seqs and all(q["expected"] == q["brute"] for q in quote_seqs)
     # 3. load without errors, memory and start-up measured.

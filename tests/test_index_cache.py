@@ -1,13 +1,14 @@
-"""What search.index keeps beside Whoosh's own files and in memory: the
+"""What the Whoosh backend (store, view, sidecar) keeps beside Whoosh's own files and in memory: the
 per-segment sidecar of stored values, and the master's preload."""
 import os
 
 import pytest
 
-from search import bitsets
-from search import index as index_mod
-from search import query as q
-from search.index import EssayDoc, WhooshIndex
+from search.backends.whoosh import bitsets
+from search.backends.whoosh import internals, sidecar, store as index_mod
+from search.backends.whoosh import query as q
+from search.backends.base import EssayDoc
+from search.backends.whoosh.store import WhooshIndex
 from search.syntax import parse_query
 
 
@@ -37,12 +38,12 @@ def test_a_bulk_write_leaves_sidecars_that_load_the_same_values(bulk, tmp_path):
     from_stored = values(bulk.view())
     fresh = WhooshIndex(bulk.path)
     loaded = []
-    real_load = index_mod._stored_values
+    real_load = sidecar.stored_values
     try:
-        index_mod._stored_values = lambda reader: loaded.append(reader) or real_load(reader)
+        sidecar.stored_values = lambda reader: loaded.append(reader) or real_load(reader)
         assert values(fresh.view()) == from_stored
     finally:
-        index_mod._stored_values = real_load
+        sidecar.stored_values = real_load
     assert loaded == []  # nothing was unpickled: every segment came from its sidecar
 
 
@@ -51,7 +52,7 @@ def test_a_small_write_adds_no_sidecar_and_the_reader_writes_it(bulk):
     bulk.write(add=docs(100, 1))
     view = WhooshIndex(bulk.path).view()
     assert 100 in view.docnum_of
-    expected = {index_mod._sidecar_path(leaf, str(bulk.path)) for leaf, _o in view.leaves}
+    expected = {sidecar.path_of(leaf, str(bulk.path)) for leaf, _o in view.leaves}
     assert {str(bulk.path / name) for name in sidecars(bulk.path)} == expected != {str(bulk.path / n) for n in before}
 
 
@@ -125,11 +126,11 @@ def test_field_lengths_read_in_one_block_equal_whooshs(bulk):
         for field in ("title", "body"):
             n = reader.doc_count_all()
             slow = [reader.doc_field_length(d, field, 0) or 0 for d in range(n)]
-            fast = index_mod._field_lengths(reader, field)
+            fast = internals.field_lengths(reader, field)
             assert fast == slow and any(slow)
             # and it really is the one-block read, not the per-document fallback
             reader.doc_field_length = None
-            assert index_mod._field_lengths(reader, field) == slow
+            assert internals.field_lengths(reader, field) == slow
             del reader.doc_field_length
 
 
@@ -153,7 +154,7 @@ def test_frequent_words_sets_are_on_file_and_answer_without_a_test(tmp_path, mon
     character sets; a query for one is answered from the file, exactly as
     a scan (发展 inside 发展观 included, deleted essays excluded), without
     testing a single text."""
-    from search import writer as writer_mod
+    from search.backends.whoosh import pool as writer_mod
 
     monkeypatch.setattr(index_mod, "SIDECAR_AFTER", 10)
     monkeypatch.setattr(writer_mod, "FREQUENT_WORDS", 2)
@@ -191,7 +192,7 @@ def test_a_character_file_of_the_first_version_still_serves_characters(bulk):
     """Files written before words were added hold characters only."""
     import marshal
 
-    from search import charfile
+    from search.backends.whoosh import charfile
 
     path = bulk.path / sidecars(bulk.path, ".chars")[0]
     n = 30

@@ -6,7 +6,8 @@ import os
 import pytest
 from whoosh.filedb.filestore import FileStorage
 
-from search.index import EssayDoc, WhooshIndex
+from search.backends.base import EssayDoc
+from search.backends.whoosh.store import WhooshIndex
 
 
 class FullDisk:

@@ -147,7 +147,7 @@ def test_deleted_index_directory_answers_503_until_rebuilt(client, settings):
 
     essay = import_one(1, "甲", ["狠抓落实。"])
     assert ids("落实") == [essay.pk]  # the process now holds the index open
-    shutil.rmtree(settings.SEARCH_INDEX_DIR)
+    shutil.rmtree(settings.SEARCH["PATH"])
     assert_unavailable(client)
 
     code, out, _ = run("rebuild_index")
@@ -166,7 +166,7 @@ def test_writes_after_the_index_was_lost_do_not_hide_the_loss(client, settings, 
     first = import_one(1, "甲", ["狠抓落实。"])
     # An essay nothing touches afterwards: only a full rebuild restores it.
     import_one(4, "丁", ["落实到底。"])
-    shutil.rmtree(settings.SEARCH_INDEX_DIR)
+    shutil.rmtree(settings.SEARCH["PATH"])
     second = import_one(2, "乙", ["也要落实。"])  # signal -> _apply
     first.title = "甲改"
     first.save()
@@ -176,7 +176,7 @@ def test_writes_after_the_index_was_lost_do_not_hide_the_loss(client, settings, 
     # The essay is saved, but the operator is told the index needs rebuilding.
     assert code == 1 and "rebuild_index" in err
     assert "rebuild_index" in caplog.text
-    assert not settings.SEARCH_INDEX_DIR.exists() or not service.get_index().exists()
+    assert not settings.SEARCH["PATH"].exists() or not service.index_exists()
     assert_unavailable(client)
 
     code, out, _ = run("rebuild_index")
@@ -186,7 +186,7 @@ def test_writes_after_the_index_was_lost_do_not_hide_the_loss(client, settings, 
 
 
 def test_first_import_into_an_empty_archive_creates_the_index(settings, tmp_path):
-    assert not settings.SEARCH_INDEX_DIR.exists()
+    assert not settings.SEARCH["PATH"].exists()
     (tmp_path / "in").mkdir()
     for n in (1, 2):
         essay_file(n, f"第{n}篇", ["首次导入。"], directory=tmp_path / "in")
@@ -196,13 +196,13 @@ def test_first_import_into_an_empty_archive_creates_the_index(settings, tmp_path
 
 
 def test_first_essay_saved_creates_the_index(settings):
-    assert not settings.SEARCH_INDEX_DIR.exists()
+    assert not settings.SEARCH["PATH"].exists()
     essay = import_one(1, "唯一", ["第一篇文章。"])
     assert ids('"第一篇"') == [essay.pk]
 
 
 def corrupt_toc(settings):
-    tocs = list(settings.SEARCH_INDEX_DIR.glob("_essays_*.toc"))
+    tocs = list(settings.SEARCH["PATH"].glob("_essays_*.toc"))
     assert tocs
     for toc in tocs:
         toc.write_bytes(b"this is not a table of contents" * 10)
@@ -212,7 +212,7 @@ def test_corrupted_index_answers_503_until_rebuilt(client, settings):
     essay = import_one(1, "甲", ["狠抓落实。"])
     assert ids("落实") == [essay.pk]
     corrupt_toc(settings)
-    service.get_index().reset()  # as a worker started after the damage: nothing cached
+    service.reset_index()  # as a worker started after the damage: nothing cached
     assert_unavailable(client)
 
     code, out, err = run("rebuild_index")
@@ -238,7 +238,7 @@ def test_running_worker_survives_a_corrupted_index_and_rebuild_repairs_it(client
 
 
 def test_empty_archive_without_an_index_searches_nothing(client, settings):
-    assert not settings.SEARCH_INDEX_DIR.exists()
+    assert not settings.SEARCH["PATH"].exists()
     assert service.search("落实").count == 0
     assert client.get("/api/search", {"q": "落实"}).status_code == 200
 

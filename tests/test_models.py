@@ -9,6 +9,7 @@ from django.apps import apps
 from django.db import connection
 
 from essays.models import Essay
+from search import documents
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_paragraphs_are_stored_as_text_not_escapes():
 def test_migration_rewrites_escaped_rows_and_keeps_their_content():
     keep = Essay.objects.create(title="旧", paragraphs=PARAGRAPHS, source_name="old.txt", content_hash="h1")
     other = Essay.objects.create(title="新", paragraphs=["新段落"], source_name="new.txt", content_hash="h2")
-    digests = {keep.pk: keep.search_digest(), other.pk: other.search_digest()}
+    digests = {keep.pk: documents.digest(keep), other.pk: documents.digest(other)}
     updated = {e.pk: e.updated for e in Essay.objects.all()}
     with connection.cursor() as cursor:  # as rows were written before the migration
         cursor.execute("UPDATE essays_essay SET paragraphs = %s WHERE id = %s", [json.dumps(PARAGRAPHS), keep.pk])
@@ -42,5 +43,5 @@ def test_migration_rewrites_escaped_rows_and_keeps_their_content():
     # opened inside the test's transaction on SQLite).
     migration.rewrite_escaped_paragraphs(apps, SimpleNamespace(connection=connection))
     assert "天下大事" in stored_text(keep.pk) and "\\u5929" not in stored_text(keep.pk)
-    assert {e.pk: e.search_digest() for e in Essay.objects.all()} == digests
+    assert {e.pk: documents.digest(e) for e in Essay.objects.all()} == digests
     assert {e.pk: e.updated for e in Essay.objects.all()} == updated

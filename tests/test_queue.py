@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from essays.importing import import_essay_bytes
 from essays.models import Essay
-from search import queue, service, sync
-from search.index import WhooshIndex
+from search import indexing, queue, service, sync
+from search.backends.whoosh.store import WhooshIndex
 from search.models import PendingIndex
 
 from .conftest import essay_file
@@ -42,7 +42,7 @@ def refuse_writes(monkeypatch):
 @pytest.fixture(autouse=True)
 def index_exists():
     """An existing (empty) index, as on any site past its first import."""
-    service.get_index().open(create=True)
+    service.create_index()
 
 
 @pytest.fixture
@@ -101,16 +101,16 @@ def test_a_change_listed_while_a_drain_runs_stays_listed(monkeypatch):
     monkeypatch.setattr(sync, "_apply", lambda pk: None)
     first = import_one(5, "戊", "先排队的句子。")
     later = {}
-    real_index = service.index_essays
+    real_index = indexing.index_essays
 
     def index_and_meanwhile_save(essays, progress=None):
         real_index(essays, progress=progress)
         later["pk"] = import_one(6, "己", "排空时才保存的句子。")
 
-    monkeypatch.setattr(service, "index_essays", index_and_meanwhile_save)
+    monkeypatch.setattr(indexing, "index_essays", index_and_meanwhile_save)
     sync.catch_up()
     assert queue.pending_essays() == {later["pk"]}
-    monkeypatch.setattr(service, "index_essays", real_index)
+    monkeypatch.setattr(indexing, "index_essays", real_index)
     sync.catch_up()
     assert found("先排队的句子") == [first] and found("排空时才保存的句子") == [later["pk"]]
     assert PendingIndex.objects.count() == 0

@@ -1,13 +1,14 @@
-"""The search layer's own BM25F (search.ranking) and n-gram candidate sets
-(search.bitsets, search.index) against Whoosh itself and a plain scan, on a
+"""The Whoosh backend's own BM25F (ranking) and candidate sets (bitsets,
+view) against Whoosh itself and a plain scan, on a
 real index in a temp directory with several segments and deleted documents."""
 import random
 
 import pytest
 from whoosh import query as wq
 
-from search import bitsets, query as q
-from search.index import EssayDoc, WhooshIndex
+from search.backends.whoosh import bitsets, query as q
+from search.backends.base import EssayDoc
+from search.backends.whoosh.store import WhooshIndex
 from search.syntax import parse_query
 
 WORDS = ["发展", "改革", "落实", "干部", "群众", "创新", "治理", "的", "是", "担当", "作为", "初心", "使命",
@@ -138,21 +139,6 @@ class _Noted(str):
         return super().__contains__(term)
 
 
-def test_term_set_cache_semantics():
-    from search.index import TermSetCache
-
-    cache = TermSetCache(2)
-    cache.put("a", 0b0110, 0b0100)
-    assert cache.get("a", 0b0010) == 0 and cache.get("a", 0b0110) == 0b0100
-    assert cache.get("a", 0b1110) is None  # document 3 was never tested
-    cache.put("a", 0b0010, 0b0000)  # narrower: the wider answer is kept
-    assert cache.get("a", 0b0100) == 0b0100
-    cache.put("b", 1, 1)
-    cache.put("c", 1, 0)
-    assert cache.get("a", 0b0100) is None  # least recently used went first
-    assert TermSetCache(0).get("a", 1) is None
-
-
 def test_sets_survive_a_new_commit_and_see_its_deletions(index):
     ix, live = index
     view = ix.view()
@@ -164,25 +150,6 @@ def test_sets_survive_a_new_commit_and_see_its_deletions(index):
     after = {ix.view().ids[d] for d in q.matching_docnums(ix.view(), parse_query("发展"))}
     assert gone not in after and 999 in after
     assert after == {view.ids[d] for d in before} - {gone} | {999}
-
-
-@pytest.mark.parametrize("density", [0.001, 0.05, 0.5, 1.0])
-def test_bitsets_round_trip(density):
-    """Sparse and dense sets (to_list takes a different path for each)."""
-    rnd = random.Random(3)
-    for size in (1, 7, 8, 9, 500, 20_000):
-        docs = sorted(rnd.sample(range(size), max(1, int(size * density))))
-        bits = bitsets.from_iter(docs, size)
-        packed = bytearray((size + 7) // 8)
-        for d in docs:
-            packed[d >> 3] |= 1 << (d & 7)
-        assert bits == int.from_bytes(packed, "little")
-        assert bitsets.to_list(bits) == docs
-        assert bitsets.count(bits) == len(docs)
-        wanted = set(docs)
-        flags = [d in wanted for d in range(size)]
-        assert bitsets.from_flags(flags) == bits
-    assert bitsets.to_list(0) == [] and bitsets.from_flags([]) == 0
 
 
 @pytest.mark.parametrize("sort", q.SORTS)
@@ -266,7 +233,7 @@ def test_block_decoder_reads_what_whooshs_matcher_reads(tmp_path, caplog):
     lists (several blocks of 128, compressed), short ones (one small block,
     stored uncompressed), and deleted documents all as the matcher gives
     them, less the deletions filter (ranking never sees deleted docnums)."""
-    from search.ranking import read_postings
+    from search.backends.whoosh.internals import read_postings
 
     ix = WhooshIndex(tmp_path / "index")
     ix.write(add=list(essays(700, seed=11)))
@@ -292,7 +259,7 @@ def test_few_matches_are_weighed_from_the_blocks_that_hold_them(tmp_path):
     """few_weights (a query matching few essays, weights not cached) gives
     exactly term_weights' values for those essays, decoding only the blocks
     whose id range can hold them."""
-    from search import ranking
+    from search.backends.whoosh import internals, ranking
 
     ix = WhooshIndex(tmp_path / "index")
     ix.write(add=list(essays(700, seed=5)))
@@ -310,8 +277,8 @@ def test_few_matches_are_weighed_from_the_blocks_that_hold_them(tmp_path):
             assert got == [(d, full[d]) for d in docnums if d in full]
             assert all(seg.cached_postings(field, word) is None for seg, _r, _o in view.parts)
     reader = view.parts[0][1]
-    whole = ranking.read_postings(reader, "body", "的")
-    part = ranking.read_postings(reader, "body", "的", wanted=[3, 4])
+    whole = internals.read_postings(reader, "body", "的")
+    part = internals.read_postings(reader, "body", "的", wanted=[3, 4])
     assert 3 in part[0] and len(part[0]) <= 128 < len(whole[0])
     assert part[1][list(part[0]).index(3)] == whole[1][list(whole[0]).index(3)]
 
@@ -347,3 +314,29 @@ def test_each_cache_keeps_one_copy_of_a_words_weighing(index):
     assert first == [(h.id, h.score) for h in q.run_query(fresh, parse_query("发展")).hits]
     assert both == [(h.id, h.score) for h in q.run_query(fresh, parse_query("发展 改革")).hits]
     assert first and both
+
+
+def test_the_weights_are_bm25_of_each_posting(index):
+    """BM25 is one pure function (ranking.bm25 over ranking.length_norm);
+    the Scorer's vectorised weights and term_weights give exactly its values
+    (not approximately: the same operations in the same order)."""
+    from search.backends.whoosh import internals, ranking
+
+    ix, _live = index
+    view = ix.view()
+    avgfl = view.searcher.avg_field_length("body") or 1
+    for word in ("发展", "落实", "的"):
+        idf = view.searcher.idf("body", word)
+        expected = {}
+        for seg, reader, offset in view.parts:
+            ids, tfs = internals.read_postings(reader, "body", word)
+            lengths = seg.lengths(reader, "body")
+            for i, tf in zip(ids, tfs):
+                expected[offset + i] = ranking.bm25(idf, tf, ranking.length_norm(lengths[i], avgfl))
+        ds, ws = ranking.term_weights(view, "body", word)
+        got = dict(zip(ds, ws)) if ds is not None else {d: w for d, w in enumerate(ws) if d in expected}
+        assert got == expected and expected, word
+        scorer = ranking.Scorer(view, "body", word)
+        docs = sorted(expected)[:50]
+        tfs = [1 + d % 4 for d in docs]
+        assert scorer.weights(docs, tfs) == [scorer.weight(d, tf) for d, tf in zip(docs, tfs)]

@@ -21,7 +21,8 @@ import time
 
 import pytest
 
-from .reliability_support import essay_bytes, record, site
+from .support.records import record
+from .support.site import essay_bytes, site
 
 pytestmark = [pytest.mark.reliability]
 

@@ -20,20 +20,10 @@ import pytest
 from bench.generate import QUOTES
 from essays.parsing import parse_essay_bytes
 
-from .reliability_support import (
-    PYTHON,
-    essay_bytes,
-    form_fields,
-    generate_corpus,
-    kill_group,
-    nobody_python,
-    quote_url,
-    record,
-    serving,
-    site,
-    stop,
-    upload_rows,
-)
+from .support.http import form_fields, quote_url, upload_rows
+from .support.processes import PYTHON, kill_group, nobody_python, stop
+from .support.records import record
+from .support.site import essay_bytes, generate_corpus, serving, site
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -140,7 +130,7 @@ def test_import_killed_mid_run_is_completed_by_running_it_again():
 HOLD_LOCK = """
 import time
 from search import service
-ix = service.get_index().open()
+ix = service.get_backend().index.open()
 writer = ix.writer()
 print("LOCKED", flush=True)
 time.sleep(600)

@@ -15,7 +15,9 @@ import pytest
 
 from bench.generate import essay_text
 
-from .reliability_support import essay_bytes, quote_url, record, serving
+from .support.http import quote_url
+from .support.records import record
+from .support.site import essay_bytes, serving
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

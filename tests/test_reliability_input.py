@@ -23,7 +23,10 @@ from hypothesis import strategies as st
 
 from essays.parsing import EssayParseError, ParsedEssay, parse_essay_bytes
 
-from .reliability_support import ROOT, Client, essay_bytes, record, serving
+from .support.http import Client
+from .support.processes import ROOT
+from .support.records import record
+from .support.site import essay_bytes, serving
 
 pytestmark = [pytest.mark.reliability]
 
@@ -122,7 +125,7 @@ def small_index(db):
 
 def test_search_service_raises_only_query_errors(small_index):
     from search import service
-    from search.query import MAX_PER_PAGE, SORTS
+    from search.backends.base import MAX_PER_PAGE, SORTS
 
     @settings(max_examples=300, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -151,7 +154,7 @@ def test_search_service_refuses_out_of_range_pages(small_index):
     """page < 1, per_page outside 1..MAX_PER_PAGE (or not an int) is a
     QueryError from the service itself, not only from the views' form."""
     from search import service
-    from search.query import MAX_PER_PAGE
+    from search.backends.base import MAX_PER_PAGE
 
     @settings(max_examples=80, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -515,6 +518,8 @@ def test_hostile_uploads_are_refused_or_stored_as_inert_text(server):
     leaked = [p for p in new if t in p or p.endswith(".upload") or ".upload." in p]
     leaked += [str(p) for p in s.root.rglob("*") if t in p.name]
     data_top = sorted(p.name for p in s.data.iterdir())
+    # catch-up.lock: the background catch-up's flock (docs/SEARCH.md), made
+    # once a worker has served for ARCHIVE_CATCH_UP_SECONDS.
     unexpected_data = [n for n in data_top if n not in {"db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm",
                                                          "index", "static", "cache", "catch-up.lock"}]
     record("input.hostile_uploads", cases=results, stored=len(stored_ids), pages_checked=pages,

@@ -17,7 +17,9 @@ import urllib.parse
 
 import pytest
 
-from .reliability_support import ADMIN_USER, Client, form_fields, quote_url, record, site
+from .support.http import ADMIN_USER, Client, form_fields, quote_url
+from .support.records import record
+from .support.site import site
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -62,7 +64,7 @@ def served():
     # No cached answers or hits: every request does the whole work.
     with site("request.bounded", extra_env={"ARCHIVE_SEARCH_CACHE": "0"}) as s:
         corpus = s.work / "corpus"
-        from .reliability_support import generate_corpus
+        from .support.site import generate_corpus
 
         generate_corpus(corpus, ESSAYS, seed=7, avg_chars=AVG_CHARS)
         s.prepare(corpus)

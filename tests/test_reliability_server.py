@@ -15,7 +15,10 @@ import pytest
 
 from bench.generate import QUOTES
 
-from .reliability_support import essay_bytes, generate_corpus, percentile, quote_url, record, site
+from .support.http import quote_url
+from .support.records import record
+from .support.site import essay_bytes, generate_corpus, site
+from .support.stats import percentile
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

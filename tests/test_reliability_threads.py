@@ -19,9 +19,14 @@ from collections import Counter
 import pytest
 
 from bench.generate import corpus_texts, render
-from bench.run import wide_queries
+from bench.queries import wide_queries
 
-from .reliability_support import PYTHON, Client, free_port, generate_corpus, percentile, quote_url, record, site, stop
+from .support.http import Client, quote_url
+from .support.net import free_port
+from .support.processes import PYTHON, stop
+from .support.records import record
+from .support.site import generate_corpus, site
+from .support.stats import percentile
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -218,7 +223,7 @@ def test_slow_clients_trickling_headers_leave_the_site_serving_others():
     every other request (searches, pages, the API) answers within
     NORMAL_LIMIT, and the slow clients are answered too once they finish
     their headers. (With two sync workers, three such clients held both.)"""
-    from .reliability_support import serving
+    from .support.site import serving
 
     with serving("threads.slow_clients", 60, seed=23, avg_chars=400) as s:
         slow = [SlowClient(s.port, n) for n in range(SLOW_CLIENTS)]

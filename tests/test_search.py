@@ -2,21 +2,17 @@
 on small hand-made fixtures whose exact answers are known."""
 import datetime
 import json
-import unicodedata
 
 import pytest
 
 from essays.models import Essay
-from search import service
+from search import documents, service
 from search.sync import batched_indexing
 
-pytestmark = pytest.mark.django_db
+from .support.oracle import fold
 
-
-def fold(text):
-    """The contract's fold, written here independently of search.analysis."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZC")
+# Contract tests: they run against every configured backend (conftest.backend).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend")]
 
 
 def add(*specs):
@@ -203,9 +199,9 @@ def test_hits_carry_title_link_and_stale_index_copies_are_not_trusted():
 def test_hit_rows_read_what_the_orm_reads():
     rows = add((3, "行一", ["“引号”\\反斜杠\"", "第二段 \u3000 空格", ""]), (None, "行二", []))
     pks = [rows[1].pk, rows[0].pk, 999999]
-    expected = {e.pk: (e.number, e.title, e.paragraphs, e.search_digest()) for e in Essay.objects.all()}
-    assert Essay.objects.hit_rows(pks) == {pk: expected[pk] for pk in pks[:2]}
-    assert Essay.objects.hit_rows([]) == {}
+    expected = {e.pk: (e.number, e.title, e.paragraphs, documents.digest(e)) for e in Essay.objects.all()}
+    assert documents.hit_rows(pks) == {pk: expected[pk] for pk in pks[:2]}
+    assert documents.hit_rows([]) == {}
     # Stored another way (\uXXXX escapes, as before migration 0002): read
     # the same, but the digest matches nothing, so the index copy is not
     # trusted, and the hit's snippets still come out right.
@@ -213,9 +209,9 @@ def test_hit_rows_read_what_the_orm_reads():
     with connection.cursor() as cursor:
         cursor.execute("UPDATE essays_essay SET paragraphs = %s WHERE id = %s",
                        [json.dumps(rows[0].paragraphs), rows[0].pk])
-    number, title, paragraphs, digest = Essay.objects.hit_rows([rows[0].pk])[rows[0].pk]
+    number, title, paragraphs, digest = documents.hit_rows([rows[0].pk])[rows[0].pk]
     assert (number, title, paragraphs) == (3, "行一", rows[0].paragraphs)
-    assert digest != Essay.objects.get(pk=rows[0].pk).search_digest()
+    assert digest != documents.digest(Essay.objects.get(pk=rows[0].pk))
     [hit] = service.search('"第二段"').hits
     assert [s.text for s in hit.snippets] == ["第二段 \u3000 空格"]
 
@@ -312,3 +308,15 @@ def test_query_without_searchable_text_is_a_query_error():
     for query in ["，。", "-", "- ，", "“”"]:
         with pytest.raises(service.QueryError):
             service.search(query)
+
+
+def test_the_backend_gives_the_whole_matched_set():
+    """matched_ids (for facets and timelines later) is exactly the set the
+    pages of search() hold, whatever the order."""
+    rows = add(*[(i, f"全集{i}", ["落实工作。" if i % 3 else "别的内容。"]) for i in range(1, 31)])
+    parsed = service.parse_query("落实")
+    got = service.get_backend().matched_ids(parsed)
+    paged = {h.id for p in (1, 2) for h in service.search("落实", per_page=10, page=p).hits}
+    assert sorted(got) == sorted({e.pk for e in rows if e.number % 3}) == sorted(paged | {
+        h.id for h in service.search("落实", per_page=10, page=3).hits})
+    assert len(got) == service.search("落实").count == 20

@@ -23,8 +23,9 @@ from search import service
 from search.sync import batched_indexing
 
 from .conftest import SEED, essay_file
+from .support.oracle import fold
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend")]
 
 N_ESSAYS = 320
 N_QUOTES = 320
@@ -33,11 +34,6 @@ USER_DICT = Path(__file__).resolve().parent.parent / "search" / "dict" / "policy
 
 
 # -- the oracle ---------------------------------------------------------------
-
-def fold(text):
-    """NFKC, then casefold, then drop P*, Z* and C* characters."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZC")
 
 
 @functools.lru_cache(maxsize=None)

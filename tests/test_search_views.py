@@ -259,9 +259,16 @@ def test_query_path_property(client, essays, q, sort, page, per_page):
 
 
 def test_page_links_elide_long_runs():
-    from search.views import page_links
+    from types import SimpleNamespace
 
-    assert page_links(1, 1) == [1]
-    assert page_links(1, 5) == [1, 2, 3, 4, 5]
-    assert page_links(6, 20) == [1, None, 4, 5, 6, 7, 8, None, 20]
-    assert page_links(20, 20) == [1, None, 18, 19, 20]
+    from search.views import pagination
+
+    def links(page, pages):
+        got = pagination(SimpleNamespace(count=pages * 10, per_page=10, page=page, sort="relevance"), "q")
+        return [None if n == got["paginator"].ELLIPSIS else n for n in got["page_range"]] if got else None
+
+    assert links(1, 1) == [1]
+    assert links(1, 5) == [1, 2, 3, 4, 5]
+    assert links(6, 20) == [1, None, 4, 5, 6, 7, 8, None, 20]
+    assert links(20, 20) == [1, None, 18, 19, 20]
+    assert links(3, 2) is None  # past the last page: the page says so instead

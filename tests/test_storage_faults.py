@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from essays.models import Essay
 from search import service
-from search.index import WhooshIndex
+from search.backends.whoosh.store import WhooshIndex
 
 from .conftest import essay_file
 

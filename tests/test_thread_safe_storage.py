@@ -1,4 +1,4 @@
-"""search.storage: index files that many threads of one process read at
+"""search.backends.whoosh.storage: index files that many threads of one process read at
 once (the threaded server), each with a position of its own. (The same
 against a real threaded server, with imports merging segments meanwhile,
 is tests/test_reliability_threads.py.)"""
@@ -9,9 +9,10 @@ import threading
 
 import pytest
 
-from search import query as q
-from search.index import EssayDoc, WhooshIndex
-from search.storage import SharedStructFile, ThreadSafeFileStorage
+from search.backends.whoosh import query as q
+from search.backends.base import EssayDoc
+from search.backends.whoosh.store import WhooshIndex
+from search.backends.whoosh.storage import SharedStructFile, ThreadSafeFileStorage
 from search.syntax import parse_query
 
 THREADS = 8

@@ -1,4 +1,5 @@
-"""search.writer: segments written through the compact posting pool must be
+"""search.backends.whoosh.internals.CompactSegmentWriter: segments written
+through the compact posting pool must be
 the segments Whoosh's own SegmentWriter writes, byte for byte, including
 long posting lists (several blocks), merges of segments with deletions, and
 the id field's empty values."""
@@ -8,8 +9,10 @@ import pytest
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
 
-from search.index import EssayDoc, make_schema, whoosh_fields
-from search.writer import CompactSegmentWriter, TermPool
+from search.backends.base import EssayDoc
+from search.backends.whoosh.schema import make_schema, whoosh_fields
+from search.backends.whoosh.internals import CompactSegmentWriter
+from search.backends.whoosh.pool import TermPool
 
 WORDS = ["发展", "改革", "落实", "干部", "群众", "创新", "治理", "的", "是", "担当", "作为", "初心", "使命",
          "高质量", "天下", "大事", "必作于细", "人民", "经济", "乡村振兴"]

@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from essays.importing import (FAILED, KEPT, find_essay_files, find_manifests, import_essay_file, metadata_by_file,
                               read_manifest_file, summarize)
 from essays.manifest import ManifestError
-from essays.progress import Progress
-from search.sync import batched_indexing
+from core.progress import Progress
+from search.service import batched_indexing
 
 
 class Command(BaseCommand):

@@ -1,9 +1,8 @@
 """python manage.py check_index [--fix]"""
 from django.core.management.base import BaseCommand
 
-from essays.progress import Progress
-from search import queue, sync
-from search.index import IndexUnavailable
+from core.progress import Progress
+from search import service
 
 
 def _ids(ids):
@@ -20,11 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, fix=False, **options):
         try:
-            missing, stale, orphans = sync.drift()
-        except IndexUnavailable as err:
+            missing, stale, orphans = service.drift()
+        except service.IndexUnavailable as err:
             self.stderr.write(f"{err}. Run `python manage.py rebuild_index` to restore it.")
             raise SystemExit(2)
-        waiting = sorted(queue.pending_essays())
+        waiting = sorted(service.pending_essays())
         for label, ids in (("missing from the index", missing), ("stale in the index", stale),
                            ("in the index but not in the database", orphans),
                            ("waiting for an index update", waiting)):
@@ -36,8 +35,8 @@ class Command(BaseCommand):
         if not fix:
             self.stdout.write("run with --fix to repair")
             raise SystemExit(1)
-        sync.reconcile(progress_factory=lambda n: Progress(n, label="repairing", stream=self.stderr._out))
-        missing, stale, orphans = sync.drift()
+        service.reconcile(progress_factory=lambda n: Progress(n, label="repairing", stream=self.stderr._out))
+        missing, stale, orphans = service.drift()
         if missing or stale or orphans:
             self.stderr.write("drift remains after repair")
             raise SystemExit(1)

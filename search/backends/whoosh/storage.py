@@ -10,7 +10,7 @@ Here every file Whoosh opens for reading is a `PositionlessFile`: one file
 descriptor, opened when Whoosh opens the file (so a file a merge deletes
 later stays readable for the readers that hold it), read with `os.pread`
 (which uses no shared file position). `get(offset, length)`, what the term
-tables and search.ranking use, is one pread. What Whoosh's StructFile and
+tables and ranking use, is one pread. What Whoosh's StructFile and
 pickle do with a position (seek, tell, read, readline, readinto) goes to a
 buffered reader of each thread's own (io.BufferedReader over preads, made
 on the thread's first use), since pickle asks for a few bytes at a time.
@@ -39,10 +39,12 @@ class _Descriptor:
     def __init__(self, fd):
         self.fd = fd
 
-    def close(self):
+    def close(self, _close=os.close):
+        # os.close bound at definition: a descriptor collected while the
+        # interpreter shuts down may outlive the os module's globals.
         fd, self.fd = self.fd, -1
         if fd >= 0:
-            os.close(fd)
+            _close(fd)
 
     def __del__(self):
         try:
@@ -221,8 +223,8 @@ class ThreadSafeFileStorage(FileStorage):
     """FileStorage whose files opened for reading are safe to share between
     threads (see the module docstring). Never memory-mapped: whoosh-reloaded
     copies a mapped file whole into a private buffer (filedb/structfile.py),
-    which cost each server worker about 400 MB at 20,000 essays; preads
-    keep only what is read."""
+    a worker's whole index in private memory (docs/SEARCH.md, "Figures
+    behind the code"); preads keep only what is read."""
 
     def __init__(self, path, readonly=False):
         super().__init__(path, supports_mmap=False, readonly=readonly)

@@ -3,11 +3,11 @@ folded texts, and for the segment's most frequent words, the set of the
 documents holding it, as a fixed-size bitset.
 
 Without them, the first query to use a character scans every document of
-the segment for it (at 20,000 essays about 22 ms a character), and a
-common word's first query tests every candidate for it (10–15 ms), each
-server worker on its own. With them, a set is one read of (documents / 8)
+the segment for it, and a common word's first query tests every candidate
+for it, each server worker on its own (docs/SEARCH.md, "Matching", has
+the figures). With them, a set is one read of (documents / 8)
 bytes. Only the sets a process asks for are read, and none is kept
-(search.index._Segment.gram_bits), so memory does not grow; the file is
+(view._Segment.gram_bits), so memory does not grow; the file is
 written once, beside the segment's sidecar, and named like the segment's
 files so that Whoosh deletes it with the segment.
 
@@ -58,7 +58,7 @@ def write(path, texts, words=()):
 
 def _word_bits(word, texts, char_bits):
     """The documents whose text contains `word`: its characters' sets give
-    the candidates, a substring test decides (as search.query does)."""
+    the candidates, a substring test decides (as query does)."""
     candidates = -1  # every document: an integer with all bits set
     for ch in set(word):
         candidates &= char_bits.get(ch, 0)

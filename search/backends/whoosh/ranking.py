@@ -2,9 +2,12 @@
 
 Whoosh's own search walks every posting of every ranking word and applies a
 filter afterwards, scoring each posting through several layers of matcher
-objects: at 20,000 essays a query holding 的 spent 110–230 ms there. Matching
-is already done (search.query), so ranking only has to add up, for the
-matched documents, the same BM25F terms Whoosh would compute:
+objects, which cost most of a query's time (docs/SEARCH.md, "Ranking").
+Matching is already done (search.backends.whoosh.query), so ranking only
+has to add up, for the matched documents, the same BM25F terms Whoosh would
+compute, laid out as Whoosh's scoring.py and Lucene's BM25Similarity do: one
+pure function of a posting (`bm25`, with `length_norm`), and a `Scorer`
+holding what it needs of one word (its idf, the field's normalisers):
 
     idf × boost × tf × (K1 + 1) / (tf + K1 × (1 − B + B × fl / avgfl))
 
@@ -12,27 +15,18 @@ with Whoosh's own idf (over all documents, deleted ones included), its
 average field length and its byte-quantised per-document field lengths, so
 the scores equal `searcher.search(Or(terms))` scores (tests/test_ranking.py
 compares them). Postings are decoded once per segment into compact arrays
-(search.index._Segment.postings) and weighed once per ReadView, except
-for a query matching few documents, which weighs just those
-(few_weights); the per-document length normaliser is computed once per
-ReadView.
+(search.backends.whoosh.view._Segment.postings) and weighed once per
+ReadView, except for a query matching few documents, which weighs just
+those (few_weights); the per-document length normaliser is computed once
+per ReadView.
 """
-import io
-import logging
-import pickle
-import struct
-import zlib
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import deque
-from itertools import accumulate, compress, repeat
+from itertools import compress, repeat
 from operator import add, mul
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-from whoosh.matching.wrappers import FilterMatcher
-
-log = logging.getLogger(__name__)
-_INT = struct.Struct("!i")  # whoosh.system's int: a block's length
+from .internals import read_postings
 
 B = 0.75  # Whoosh BM25F defaults
 K1 = 1.2
@@ -41,84 +35,37 @@ FEW_AT = 16  # under 1/16 of the documents matched: weigh those alone (few_weigh
 FEW_BLOCKS = 16  # at most this many of a segment's documents: decode only their blocks
 
 
-def read_postings(reader, field, word, wanted=None):
-    """(ids, term frequencies) of a word in one segment, as arrays; deleted
-    documents included (a matched set never holds them). With `wanted`
-    (ascending segment docnums), only the blocks whose range of ids could
-    hold one of them are decoded: what comes back then covers those ids
-    and perhaps others."""
-    ids, tfs = array("I"), array("I")
-    try:
-        info = reader.term_info(field, word)
-    except Exception:  # whoosh raises TermNotFound (a KeyError) for an absent term
-        return ids, tfs
-    postfile = getattr(getattr(reader, "_terms", None), "_postfile", None)
-    if postfile is not None and not info.is_inlined():
-        try:
-            return _read_blocks(postfile, *info.extent(), wanted)
-        except Exception:  # not the layout _read_blocks knows: the matcher reads it
-            log.warning("reading postings of %r through Whoosh's matcher", word, exc_info=True)
-    m = reader.postings(field, word)
-    if isinstance(m, FilterMatcher):  # the deletions filter: not needed here
-        m = m.child
-    if hasattr(m, "_next_block"):  # a block list: decode whole blocks
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            tfs.extend(int(w) for w in m._weights)
-            m._next_block()
-    else:  # short lists are inlined in the term info
-        while m.is_active():
-            ids.append(m.id())
-            tfs.append(int(m.weight()))
-            m.next()
-    return ids, tfs
+def length_norm(fl, avgfl):
+    """BM25's length normaliser of a field `fl` long, against the average."""
+    return K1 * ((1 - B) + B * fl / avgfl)
 
 
-def _read_blocks(postfile, offset, length, wanted=None):
-    """Every block of a posting list from one read of its extent in the
-    segment's postings file, decoded as Whoosh's W3LeafMatcher._goto and
-    _read_data do: a 4-byte signed length (negative for the last block), a
-    pickled info tuple, then the block's pickled (ids as gaps, weights,
-    values), zlib-compressed if the info says so. Whoosh's matcher reads the
-    same through a file object, and pickle asks that file for a few bytes at
-    a time, about 20 reads a block: most of a first query's time at 20,000
-    essays. A block's info holds its last id, so with `wanted` a block
-    none of them can be in is skipped without being decompressed."""
-    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves unpack_int's tuple
-        (length,) = length
-    raw = postfile.get(offset, length)
-    if raw[:4] != WHOOSH3_HEADER_MAGIC:
-        raise ValueError("not a Whoosh 3 posting list")
-    buf = io.BytesIO(raw)
-    ids, tfs = array("I"), array("I")
-    pos, last, previous_max = 4, False, -1
-    while not last:
-        (size,) = _INT.unpack_from(raw, pos)
-        last = size < 0
-        end = pos + _INT.size + abs(size)
-        buf.seek(pos + _INT.size)
-        count, maxid, _maxweight, compression, _mnlen, _mxlen = pickle.load(buf)
-        if wanted is not None:
-            i = bisect_right(wanted, previous_max)
-            previous_max = maxid
-            if i == len(wanted) or wanted[i] > maxid:  # no wanted id in (previous max, max]
-                pos = end
-                continue
-        data = raw[buf.tell():end]
-        gaps, weights, _values = pickle.loads(zlib.decompress(data) if compression else data)
-        if len(gaps) != count:
-            raise ValueError("block length mismatch")
-        ids.extend(accumulate(gaps))  # each block's gaps start from 0
-        if weights is None:
-            tfs.extend([1] * count)
-        elif isinstance(weights, float):
-            tfs.extend([int(weights)] * count)
-        else:
-            tfs.extend(map(int, weights))
-        pos = end
-    return ids, tfs
+def bm25(idf, tf, norm):
+    """One posting's BM25 weight, boost left out: a word `tf` times in a
+    field whose length_norm is `norm`."""
+    return idf * (K1 + 1) * tf / (tf + norm)
+
+
+class Scorer:
+    """What weighing one word in one field of a view needs: its idf and the
+    field's per-document normalisers (ReadView.norms)."""
+
+    __slots__ = ("idf", "norm")
+
+    def __init__(self, view, field, word):
+        self.idf = view.searcher.idf(field, word)
+        self.norm = view.norms(field)
+
+    def weight(self, d, tf):
+        """bm25 of the word `tf` times in document d."""
+        return bm25(self.idf, tf, self.norm[d])
+
+    def weights(self, docnums, tfs):
+        """[weight(d, tf)] over many postings: bm25 written out in the loop,
+        the same operations in the same order (a call per posting would cost
+        more than the arithmetic)."""
+        idf, norm = self.idf, self.norm
+        return [idf * (K1 + 1) * tf / (tf + norm[d]) for d, tf in zip(docnums, tfs)]
 
 
 def term_weights(view, field, word):
@@ -127,10 +74,9 @@ def term_weights(view, field, word):
     A word in most documents comes back dense, (None, weights by docnum,
     0.0 where absent): no bigger than its postings, and bm25f adds it with
     one C-level map instead of a Python loop over 20,000 postings. Cached
-    per view by ReadView.weights (12 bytes a posting, 8 a dense entry);
+    per view by ReadView.weights (docs/SEARCH.md gives its size);
     the postings read for them are not kept (few_weights keeps its own)."""
-    idf = view.searcher.idf(field, word)
-    norm = view.norms(field)
+    scorer = Scorer(view, field, word)
     ds, ws = array("I"), array("d")
     for seg, reader, offset in view.parts:
         # Decoded for this once and not kept: the view keeps the weights, and
@@ -140,7 +86,7 @@ def term_weights(view, field, word):
             continue
         seg_ds = [offset + i for i in ids] if offset else ids
         ds.extend(seg_ds)
-        ws.extend([idf * (K1 + 1) * tf / (tf + norm[d]) for d, tf in zip(seg_ds, tfs)])
+        ws.extend(scorer.weights(seg_ds, tfs))
     if len(ds) * DENSE_AT[1] >= view.size * DENSE_AT[0]:
         dense = array("d", bytes(8 * view.size))
         deque(map(dense.__setitem__, ds, ws), maxlen=0)  # dense[d] = w, in C
@@ -156,8 +102,7 @@ def few_weights(view, field, word, docnums):
     for a handful of documents, only the blocks that may hold them are
     decoded and nothing is kept, and for more the whole list is decoded
     once and kept by the segment (they would touch most blocks anyway)."""
-    idf = view.searcher.idf(field, word)
-    norm = view.norms(field)
+    scorer = Scorer(view, field, word)
     out = []
     for seg, reader, offset in view.parts:
         lo = bisect_left(docnums, offset)
@@ -176,8 +121,7 @@ def few_weights(view, field, word, docnums):
         for d in wanted:
             i = bisect_left(ids, d)
             if i < n and ids[i] == d:
-                tf = tfs[i]
-                out.append((offset + d, idf * (K1 + 1) * tf / (tf + norm[offset + d])))
+                out.append((offset + d, scorer.weight(offset + d, tfs[i])))
     return out
 
 
@@ -242,7 +186,7 @@ def impact_order(view, terms, number_order):
     documents in the number order): a word's postings ordered by impact,
     as a search engine keeps them for top-k retrieval. A query ranked by
     this word alone takes its first k matches from the front
-    (search.query._rank_by_impact). The scores are bm25f's for any set of
+    (query._rank_by_impact). The scores are bm25f's for any set of
     matches holding the document: each term adds its weight the same way.
     Arrays, 12 bytes an entry; two C-level sorts (stable, so the number
     order stays under equal scores)."""

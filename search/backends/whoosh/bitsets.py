@@ -1,8 +1,8 @@
 """Sets of document numbers as Python integers (bit d set: document d).
 
-An AND or OR of two 20,000-document sets is one C-level operation on 2.5 kB
+An AND or OR of two sets is one C-level operation on (documents / 8) bytes
 of memory, which is what makes the per-character candidate sets of
-search.index cheap to combine and to keep (see docs/SEARCH.md). Converting
+the reading view cheap to combine and to keep (see docs/SEARCH.md). Converting
 to and from lists goes through a string of "0"/"1" flags where the set is
 dense, so that the per-document work is done by C code (int(), bin(),
 itertools.compress) rather than by a Python loop."""

@@ -4,61 +4,24 @@ Matching is literal: a term matches an essay when its folded text occurs in
 the folded title or in one folded paragraph. Per-character document sets
 narrow the candidates and a substring test decides, so the answer is
 exactly what a brute-force scan gives; a tested term's set is kept for the
-queries that follow (search.index.TermSetCache). Ranking is BM25F over
-jieba words, title weighted, as Whoosh scores it (search.ranking); essays
+queries that follow (caches.TermSetCache). Ranking is BM25F over
+jieba words, title weighted, as Whoosh scores it (ranking); essays
 that contain the whole unquoted query as one phrase come first.
 """
 import heapq
 from array import array
 from itertools import islice, repeat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from ...syntax import QueryError, Term
+from ..base import MAX_PER_PAGE, SORTS, Hit, SearchResult
 from . import bitsets, ranking
-from .syntax import ParsedQuery, QueryError, Term, parse_query  # noqa: F401  (re-exported)
 
 TITLE_BOOST = 3.0
-SORTS = ("relevance", "number", "newest")
-MAX_PER_PAGE = 100
 RANK_AHEAD = 100  # how deep a new query is ordered (five pages of twenty)
 # A query ranked by one word walks that word's impact order when at least
 # 1/IMPACT_WALK of the word's essays match (the walk is then short).
 IMPACT_WALK = 4
-
-
-@dataclass
-class Hit:
-    """One matching essay: ids and ranking data; snippets are added by
-    search.snippets for the page being shown."""
-
-    id: int
-    number: int | None
-    score: float
-    phrase: bool = False
-    title: str = ""
-    url: str = ""
-    occurrences: int = 0
-    occurrences_exact: bool = True  # False: `occurrences` is a lower bound (snippets.HIT_SPAN_BUDGET)
-    snippets: list = field(default_factory=list)
-    more: int = 0
-
-
-@dataclass
-class SearchResult:
-    query: ParsedQuery
-    sort: str
-    page: int
-    per_page: int
-    count: int
-    hits: list  # the hits of this page only
-    notice: str = ""  # what was cut to keep the query's cost bounded (syntax.affordable_per_page)
-
-    @property
-    def mode(self):
-        return self.query.mode
-
-    @property
-    def num_pages(self):
-        return max(1, -(-self.count // self.per_page))
 
 
 # Per query, how many character sets may be built by a scan (see _term_bits).
@@ -68,20 +31,19 @@ BUILD_CHARS = 3
 def _term_bits(view, term, within, budget=None):
     """The documents of `within` (a bitset) whose folded text, or title,
     contains the term: the term's own set if every segment's file holds it
-    (its most frequent words, see search.charfile) or the view's term cache
-    (search.index.TermSetCache) knows it for these documents; else the sets
+    (its most frequent words, see charfile) or the view's term cache
+    (caches.TermSetCache) knows it for these documents; else the sets
     of its characters narrow the candidates and a substring test on each
     survivor decides, and the answer goes into the term cache.
 
     Character sets are read from each segment's file of them (see
-    search.charfile) at no real cost. A set without a file (title scope, or
+    charfile) at no real cost. A set without a file (title scope, or
     an index from before the files) costs a scan of every document on first
-    use (at 20,000 essays about 20 ms) and is kept, so a query builds a few
-    (`budget`), and only while more than an eighth of the documents remain.
-    Sets of character pairs are not built: testing the candidates of one
-    term (10–15 ms at 20,000 essays for a common word) costs less than
-    scanning every document for a pair (30 ms), and the term cache keeps
-    the tested term's set anyway."""
+    use and is kept, so a query builds a few (`budget`), and only while more
+    than an eighth of the documents remain. Sets of character pairs are not
+    built: testing the candidates of one term costs less than scanning every
+    document for a pair, and the term cache keeps the tested term's set
+    anyway (docs/SEARCH.md, "Matching", has the figures)."""
     text, scope = term.text, term.scope
     if len(text) > 1 and view.has_gram_bits(text, scope):  # a frequent word with its set on file
         return within & view.gram_bits(text, scope)
@@ -189,7 +151,7 @@ def run_query(view, parsed, sort="relevance", page=1, per_page=20):
 @dataclass(frozen=True)
 class _Ranked:
     """The first len(order) matches of a query in order, for a view's
-    result cache (search.index.ReadView.results)."""
+    result cache (ReadView.results)."""
 
     count: int
     order: array  # docnums ('I'): a cached answer is 12 bytes a place, not a list and a dict of objects
@@ -217,11 +179,11 @@ def _rank(view, parsed, sort, k):
 
 def _rank_by_impact(view, parsed, bits, k):
     """The _Ranked of a query ranked by one word, read off the word's impact
-    order (search.ranking.impact_order): its essays by score, highest
+    order (ranking.impact_order): its essays by score, highest
     first, ties in number order, as _order sorts them. The first k of them
     that match are the answer, found without scoring or even listing the
-    matches: a word in 16,000 essays costs a walk of about k entries
-    instead of some 5 ms. None when this does not apply: several ranking
+    matches: a word in most essays costs a walk of about k entries instead
+    of a score per match (docs/SEARCH.md, "Ranking"). None when this does not apply: several ranking
     words, or too few matches among the word's essays for a short walk, or
     fewer than k matches holding the word (the rest score 0, and the
     general path orders them)."""
@@ -279,7 +241,7 @@ def _order(view, docnums, sort, scores, phrase_docs, k):
 
 def warm(view):
     """Compute now what a first ranking by one word needs beside the norms:
-    the number order its ties fall back on (about 20 ms at 20,000 essays)."""
+    the number order its ties fall back on (a sort of every document)."""
     view.order("number", _number_key(view))
 
 

@@ -1,6 +1,7 @@
 """{% site_url "name" %}: {% url "name" %} for the site's fixed pages
-(no arguments), reversed once per process instead of on every page: each
-reverse() costs some 60 µs, and every page's header and footer hold six."""
+(no arguments), reversed once per process instead of on every page: every
+page's header and footer hold six (docs/SEARCH.md, "Figures behind the
+code", says what a reverse() costs)."""
 from functools import lru_cache
 
 from django import template

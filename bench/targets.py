@@ -1,0 +1,122 @@
+"""What the report judges: per-class latency figures, the targets met or
+missed, and the exact counts checked against the brute-force scan."""
+from .common import median, percentile
+from .server import LATENCY_RUNS, THROUGHPUT_RUNS
+from .queries import CLASSES
+
+
+def class_p95(http):
+    """{(cls, endpoint): p95 ms} over all requests of the class."""
+    out = {}
+    for endpoint, rows in http.items():
+        by = {}
+        for row in rows:
+            by.setdefault(row["cls"], []).extend(row["times_s"])
+        for cls, ts in by.items():
+            out[(cls, endpoint)] = percentile(ts, 95) * 1000
+    return out
+
+
+def class_stats(rows):
+    by = {}
+    for row in rows:
+        by.setdefault(row["cls"], []).extend(row["times_s"])
+    return {cls: (percentile(ts, 50) * 1000, percentile(ts, 95) * 1000, len(ts)) for cls, ts in by.items()}
+
+
+def verdict(measured, target, higher_is_better=False, unit=""):
+    """('met'|'missed', 'by how much')."""
+    if measured is None:
+        return "–", "not measured"
+    ok = measured >= target if higher_is_better else measured <= target
+    if higher_is_better:
+        ratio = measured / target if target else float("inf")
+        how = f"{ratio:.2f}× the target" if ok else f"short by {target - measured:,.1f}{unit} ({ratio:.2f}× the target)"
+    else:
+        ratio = measured / target if target else float("inf")
+        how = (f"{target - measured:,.2f}{unit} under ({ratio:.2f}× the limit)" if ok
+               else f"over by {measured - target:,.2f}{unit} ({ratio:.2f}× the limit)")
+    return ("met" if ok else "**missed**"), how
+
+
+def targets(r):
+    rows = []
+    big = max(r["import"]) if r.get("import") else None
+    for size in sorted(r.get("import", {})):
+        runs = r["import"][size]["runs"]
+        ratio = median([x["import_s"] / x["jieba"]["seconds"] for x in runs])
+        m, how = verdict(ratio, 3.0, unit="×")
+        cpu_ratio = median([x["import_cpu_s"] / x["jieba"]["cpu_s"] for x in runs])
+        rows.append((f"import + index of {size:,} essays ≤ 3× jieba alone (wall)",
+                     f"{ratio:.2f}× (median of {len(runs)}; CPU time: {cpu_ratio:.2f}×)", m, how))
+        rratio = median([x["rebuild_s"] / x["jieba"]["seconds"] for x in runs])
+        m, how = verdict(rratio, 3.0, unit="×")
+        rows.append((f"(rebuild_index of {size:,} essays ≤ 3× jieba alone, for reference)",
+                     f"{rratio:.2f}×", m, how))
+    queries = r.get("queries", [])
+    for key, how_served in LATENCY_RUNS:
+        http = r.get(key)
+        if not http:
+            continue
+        p95 = class_p95(http)
+        for cls in CLASSES:
+            for endpoint in ("api", "page"):
+                v = p95.get((cls, endpoint))
+                m, how = verdict(v, 50.0, unit=" ms")
+                rows.append((f"search p95 ≤ 50 ms over HTTP, {CLASSES[cls]}, {endpoint} ({how_served})",
+                             f"{v:,.1f} ms", m, how))
+    if queries:
+        exact, total = exact_counts(r)
+        m = "met" if exact == total else "**missed**"
+        rows.append(("exact counts (in-process, API, page; both servers) = brute-force scan", f"{exact}/{total}", m,
+                     "all exact" if exact == total else f"{total - exact} wrong"))
+    errors = 0
+    for key, how_served in THROUGHPUT_RUNS:
+        tp = r.get(key)
+        if not tp:
+            continue
+        errors += sum(x["errors"] for phase in tp.values() for x in phase)
+        for phase, label in (("search_api", "JSON API"), ("search_page", "HTML page")):
+            v = median([x["rps"] for x in tp[phase]])
+            m, how = verdict(v, 150.0, higher_is_better=True, unit="/s")
+            rows.append((f"≥ 150 searches/s over HTTP ({label}, query mix, {how_served})", f"{v:,.1f}/s", m, how))
+    if r.get("wide"):
+        errors += r["wide"]["errors"]
+    if r.get("throughput"):
+        rows.append(("0 errors under load (all phases, all runs, the wide mix)", str(errors), "met" if errors == 0 else "**missed**",
+                     "none" if errors == 0 else f"{errors} errors"))
+    mems = [(v, key) for key, mem in r.get("memory_by", {}).items() for v in mem["workers"].values() if v]
+    if mems:
+        worst, _key = max(mems, key=lambda x: x[0]["rss"])
+        m, how = verdict(worst["rss"], 150.0, unit=" MB")
+        after = f", and after the wide mix of {r['wide']['queries']:,} distinct queries" if r.get("wide") else ""
+        rows.append((f"≤ 150 MB RSS per worker (worst worker of both servers, after the load phases{after})",
+                     f"{worst['rss']:,.1f} MB (PSS {worst['pss']:,.1f} MB, private {worst['uss']:,.1f} MB)", m, how))
+    if r.get("startup_s"):
+        v = median(r["startup_s"])
+        m, how = verdict(v, 1.5, unit=" s")
+        rows.append(("first search answered ≤ 1.5 s after start", f"{v:.2f} s (median of {len(r['startup_s'])})", m, how))
+    if r.get("upload"):
+        v = median([x["saved_to_found_s"] for x in r["upload"]])
+        m, how = verdict(v, 1.0, unit=" s")
+        rows.append(("admin upload searchable ≤ 1 s after save (POST returned → found)",
+                     f"{v * 1000:,.0f} ms (median of {len(r['upload'])})", m, how))
+        v2 = median([x["post_start_to_found_s"] for x in r["upload"]])
+        m, how = verdict(v2, 1.0, unit=" s")
+        rows.append(("(same, counted from the upload POST being sent)", f"{v2 * 1000:,.0f} ms", m, how))
+    return rows, big
+
+
+def exact_counts(r):
+    """(exact, total) over the in-process counts and every HTTP latency run."""
+    n = total = 0
+    expected = {q["q"]: q["expected"] for q in r.get("queries", [])}
+    for row in r.get("inproc", {}).get("queries", []):
+        n += row["count"] == expected[row["q"]]
+        total += 1
+    for key, _how in LATENCY_RUNS:
+        for endpoint in ("api", "page"):
+            for row in r.get(key, {}).get(endpoint, []):
+                n += row["count"] == expected[row["q"]]
+                total += 1
+    return n, total

@@ -1,0 +1,177 @@
+"""What every search backend implements, and the plain data it takes and gives.
+
+The rest of the site reaches a backend only through search.service, which
+picks it by the `SEARCH` setting (`ARCHIVE_SEARCH_BACKEND`, default
+`whoosh`) and keeps one instance per configuration and process. A backend
+holds the index of one archive and knows nothing of Django models: it is
+given `EssayDoc`s (built by search.documents) and answers with essay ids.
+The query language, hit rows, snippets and links are backend-neutral and
+stay in search.service and the modules it uses.
+
+Every method may raise IndexUnavailable (the index is missing, damaged or
+unreadable): the site answers 503 with a message naming `rebuild_index`.
+
+The contract of `search` is docs/SEARCH.md's: the essays that match, exactly,
+ordered by the sort, counted exactly. Two capabilities planned for later
+issues have their place here and are not built yet:
+
+- metadata filters: `search(..., within=ids)`, the query restricted to a set
+  of essay ids chosen by the database (the service intersects before
+  ranking, so counts and pages stay exact);
+- facets and timelines: `matched_ids(parsed)`, the whole matched set in no
+  particular order, for the service to count by metadata.
+
+`matched_ids` costs nothing in the Whoosh backend and is part of the
+interface now; `within` changes every cache key of a ranked answer and is
+left to the issue that needs it.
+"""
+from dataclasses import dataclass, field
+
+from ..syntax import ParsedQuery
+
+SORTS = ("relevance", "number", "newest")
+MAX_PER_PAGE = 100
+
+
+class IndexUnavailable(Exception):
+    """The index is missing or cannot be read; `rebuild_index` restores it."""
+
+
+@dataclass(frozen=True)
+class EssayDoc:
+    """What the search layer needs of an essay: backend-neutral plain data."""
+
+    id: int
+    number: int | None
+    created: float  # POSIX timestamp
+    title: str
+    paragraphs: tuple
+    digest: str
+
+
+@dataclass
+class Hit:
+    """One matching essay: id and ranking data from the backend; what it
+    shows (title, link, occurrences, snippets) is added by search.service
+    for the page being shown."""
+
+    id: int
+    number: int | None
+    score: float
+    phrase: bool = False
+    title: str = ""
+    url: str = ""
+    occurrences: int = 0
+    occurrences_exact: bool = True  # False: `occurrences` is a lower bound (snippets.HIT_SPAN_BUDGET)
+    snippets: list = field(default_factory=list)
+    more: int = 0
+
+
+@dataclass
+class SearchResult:
+    """One page of a query's answer: `count` matching essays in all, `hits`
+    the page's in order."""
+
+    query: ParsedQuery
+    sort: str
+    page: int
+    per_page: int
+    count: int
+    hits: list  # the hits of this page only
+    notice: str = ""  # what was cut to keep the query's cost bounded (syntax.affordable_per_page)
+
+    @property
+    def mode(self):
+        return self.query.mode
+
+    @property
+    def num_pages(self):
+        return max(1, -(-self.count // self.per_page))
+
+
+class Generation:
+    """What one answer was read from: one consistent state of the index.
+    search.service asks it what snippets need, and keeps what a hit shows
+    in its `shown` cache, which lives exactly as long as this state (any
+    write makes a new one)."""
+
+    def folded(self, essay_id, digest):
+        """The folded title and paragraphs the index holds for this essay
+        (search.analysis.fold of each, title first), if it holds the
+        version with this digest; else None (snippets fold afresh)."""
+        return None
+
+    @property
+    def shown(self):
+        """A cache with get(key) and put(key, value), or None."""
+        return None
+
+
+class SearchBackend:
+    """The interface. `config` is the `SEARCH` setting (a dict: BACKEND,
+    PATH, RESULT_CACHE, ...); a backend reads what it needs of it."""
+
+    def __init__(self, config):
+        self.config = config
+
+    # -- writing ---------------------------------------------------------
+    def add(self, docs, progress=None):
+        """Add or replace these EssayDocs (an iterable, read lazily);
+        `progress.advance()` once per document if given."""
+        raise NotImplementedError
+
+    def delete(self, ids):
+        """Remove these essay ids (absent ones are ignored)."""
+        raise NotImplementedError
+
+    def rebuild(self, docs, progress=None, on_damage=None):
+        """Replace the whole index with these EssayDocs in one step: readers
+        see the old content until the new one is complete. A damaged index
+        is removed and built afresh, `on_damage(message)` told first."""
+        raise NotImplementedError
+
+    def writable(self):
+        """Whether the index can take writes now (a real probe)."""
+        raise NotImplementedError
+
+    def exists(self):
+        """Whether an index is there at all, readable or not."""
+        raise NotImplementedError
+
+    def create(self):
+        """Create an empty index if there is none (a new archive)."""
+        raise NotImplementedError
+
+    def reset(self):
+        """Forget what this process holds open (the index was replaced or
+        lost on disk)."""
+        raise NotImplementedError
+
+    # -- reading ---------------------------------------------------------
+    def indexed_digests(self):
+        """essay id -> digest of the indexed copy (for drift checks)."""
+        raise NotImplementedError
+
+    def search(self, parsed, sort="relevance", page=1, per_page=20):
+        """(SearchResult, Generation) of `parsed` (a search.syntax
+        .ParsedQuery): the page's hits (ids, numbers, scores, phrase flags)
+        in order, the exact count. Raises search.syntax.QueryError for a
+        bad sort or page."""
+        raise NotImplementedError
+
+    def matched_ids(self, parsed):
+        """Every essay id matching the parsed query, in no particular order."""
+        raise NotImplementedError
+
+    def stats(self):
+        """What the index holds, for bench.inproc's report: a dict of
+        figures (the Whoosh backend: live_docs, segments, folded_chars)."""
+        return {}
+
+    # -- a server process ---------------------------------------------------
+    def preload(self):
+        """Before a server forks: load what workers can share."""
+
+    def warm_up(self):
+        """In a worker before its first request: compute what every search
+        needs, so that the first one does not."""

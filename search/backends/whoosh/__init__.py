@@ -1,0 +1,1 @@
+"""The Whoosh backend (the default): search.backends.whoosh.backend."""

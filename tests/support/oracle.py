@@ -1,0 +1,12 @@
+"""The search contract's fold, written here from its definition (NFKC, then
+casefold, then drop every P*, Z* and C* character) rather than imported
+from search.analysis, so that the oracles (tests, bench's brute-force
+counts) do not share the code they check. Defined once: the tests and
+bench.common import it."""
+import unicodedata
+
+
+def fold(text):
+    """NFKC, then casefold, then drop P*, Z* and C* characters."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZC")
