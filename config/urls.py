@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("essays.urls")),
     path("search/", search_views.search_page, name="search"),
     path("search/feed/", search_feeds.query_feed, name="search-feed"),
+    path("search/timeline/", search_views.timeline_page, name="search-timeline"),
+    path("api/timeline", search_views.timeline_api, name="api-timeline"),
     path("api/search", search_views.search_api, name="api-search"),
     path("api/essays", essay_views.api_essay_list, name="api-essays"),
     path("api/essays/<int:pk>", essay_views.api_essay_detail, name="api-essay"),

@@ -115,7 +115,7 @@ class Essay(models.Model):
     edited = models.BooleanField("后台改过", default=False, db_default=False,
                                  help_text="标题、序号或段落在后台修改过；重新上传同名文件时不会覆盖，除非选择覆盖")
     created = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
-    updated = models.DateTimeField("更新时间", auto_now=True)
+    updated = models.DateTimeField("更新时间", auto_now=True, db_index=True)  # search.documents.metadata_version
 
     objects = EssayQuerySet.as_manager()
 

@@ -10,8 +10,11 @@ import json
 import time
 
 from django.db import connection
+from django.db.models import Count, Max
 from django.db.models.signals import post_delete, post_save
 
+from essays.dates import PartialDate  # noqa: F401  (re-exported: the dates hits carry)
+from essays.forms import MetadataFilterForm  # noqa: F401  (re-exported for search.forms)
 from essays.models import Essay, paragraph_url  # noqa: F401  (paragraph_url re-exported for search.highlight)
 
 from .backends.base import EssayDoc
@@ -141,3 +144,22 @@ def feed_rows(pks):
     rows = Essay.objects.filter(pk__in=list(pks)).values(
         "id", "created", "updated", "date_start", "author", "source", "column")
     return {r["id"]: r for r in rows}
+
+
+# -- publication metadata, for filters, facets, date sorts and timelines ----
+METADATA_COLUMNS = ("id", "number", "title", "date_start", "date_end", "date_precision", "source", "author",
+                    "column")
+
+
+def metadata_version():
+    """What changes whenever any essay's metadata may have: the number of
+    essays and the latest update time (saves, imports and edits all set
+    `updated`; a delete changes the count)."""
+    got = Essay.objects.aggregate(n=Count("id"), latest=Max("updated"))
+    return got["n"], got["latest"]
+
+
+def metadata_rows():
+    """Every essay's (id, number, title, date_start, date_end, precision,
+    source, author, column)."""
+    return list(Essay.objects.order_by().values_list(*METADATA_COLUMNS))

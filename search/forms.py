@@ -1,20 +1,23 @@
 """Validation of search parameters, shared by the page and the API."""
 from django import forms
 
-from .backends.base import MAX_PER_PAGE, SORTS
+from .backends.base import MAX_PER_PAGE
+from .documents import MetadataFilterForm
+from .service import SORTS
 from .syntax import MAX_QUERY_CHARS
 
-SORT_LABELS = {"relevance": "相关度", "number": "序号", "newest": "最新"}
+SORT_LABELS = {"relevance": "相关度", "number": "序号", "newest": "最新收录", "date": "发表日期（新→旧）",
+               "date_asc": "发表日期（旧→新）"}
 
 
-class SearchForm(forms.Form):
+class SearchForm(MetadataFilterForm):
     """Errors speak of the field by its Chinese label, never its name."""
 
     q = forms.CharField(label="搜索词", required=False, max_length=MAX_QUERY_CHARS, strip=True,
                         error_messages={"max_length": f"搜索词最多 {MAX_QUERY_CHARS} 个字符，请缩短后再搜。",
                                         "null_characters_not_allowed": "搜索词不能含有空字符（\\x00）。"})
     sort = forms.ChoiceField(label="排序", required=False, choices=[(s, SORT_LABELS[s]) for s in SORTS],
-                             error_messages={"invalid_choice": "排序方式只能是相关度、序号或最新。"})
+                             error_messages={"invalid_choice": "排序方式只能是相关度、序号、最新收录或发表日期。"})
     page = forms.IntegerField(label="页码", required=False, min_value=1, max_value=100000,
                               error_messages={"invalid": "页码须是正整数。", "min_value": "页码须是正整数。",
                                               "max_value": "页码不能超过 100000。"})
@@ -41,3 +44,26 @@ class SearchForm(forms.Form):
         """A stable English code for API clients: `invalid_<field>` of the
         first field in error."""
         return f"invalid_{next(iter(self.errors), 'query')}"
+
+
+class TimelineForm(MetadataFilterForm):
+    """The timeline's parameters: the query, per year or month, counts or
+    the rate per 100 dated essays."""
+
+    q = forms.CharField(label="搜索词", required=False, max_length=MAX_QUERY_CHARS, strip=True,
+                        error_messages={"max_length": f"搜索词最多 {MAX_QUERY_CHARS} 个字符，请缩短后再搜。",
+                                        "null_characters_not_allowed": "搜索词不能含有空字符（\\x00）。"})
+    by = forms.ChoiceField(label="时间粒度", required=False, choices=[("year", "按年"), ("month", "按月")],
+                           error_messages={"invalid_choice": "时间粒度只能是 year（按年）或 month（按月）。"})
+    measure = forms.ChoiceField(label="显示", required=False,
+                                choices=[("essays", "篇数"), ("occurrences", "出现次数"), ("rate", "每百篇比例")],
+                                error_messages={"invalid_choice": "显示只能是篇数、出现次数或每百篇比例。"})
+
+    def clean_by(self):
+        return self.cleaned_data.get("by") or "year"
+
+    def clean_measure(self):
+        return self.cleaned_data.get("measure") or "essays"
+
+    def error_text(self):
+        return "；".join(" ".join(errs) for errs in self.errors.values())

@@ -64,8 +64,10 @@ def hit_items_html(hits, q_param):
         count = "不含所排除的词（开头预览）" if preview_only else f"出现 {at_least}{hit.occurrences} 处"
         # The space keeps the number apart from the title when read as text
         # ("71 本报讯", not "71本报讯"); it is invisible in the layout.
+        published = " · ".join(p for p in (hit.date.chinese() if hit.date else "", escape(hit.source)) if p)
         item = (f'<li class="hit">\n<h2><span class="essay-number">{number}</span> <a href="{href}">'
-                f'{escape(hit.title)}</a></h2>\n<p class="meta">{count}</p>\n')
+                f'{escape(hit.title)}</a></h2>\n<p class="meta">{published + " · " if published else ""}'
+                f'{count}</p>\n')
         if hit.snippets:
             item += f'<ul class="snippets">\n{snippet_items_html(hit.url, q_param, hit.snippets)}\n</ul>\n'
             if hit.more:

@@ -10,8 +10,10 @@ import logging
 from django.db import connection
 from django.urls import reverse
 
-from . import analysis, documents
-from .backends.base import EssayDoc, IndexUnavailable  # noqa: F401  (re-exported)
+from . import analysis, documents, research
+from .documents import PartialDate
+from .backends.base import MAX_PER_PAGE, EssayDoc, Hit, IndexUnavailable, SearchResult  # noqa: F401
+from .backends.base import SORTS as BACKEND_SORTS
 from .documents import essay_doc  # noqa: F401  (re-exported)
 from .highlight import highlighted_paragraphs  # noqa: F401  (re-exported for essays.views)
 from .indexing import (create_index, ensure_index, get_backend, index_essays, index_exists,  # noqa: F401
@@ -24,14 +26,42 @@ from .sync import Repair, batched_indexing, drift, reconcile, start_catching_up 
 log = logging.getLogger(__name__)
 
 
-def search(text, sort="relevance", page=1, per_page=20):
-    """Parse and run a query; fill the page's hits with titles, links,
-    occurrence counts and snippets from the database. Raises QueryError
-    (a message for the user) or IndexUnavailable."""
+DATE_SORTS = ("date", "date_asc")  # ordered here, by publication date, over the backend's matched set
+SORTS = BACKEND_SORTS + DATE_SORTS
+
+
+def search(text, sort="relevance", page=1, per_page=20, filters=None, with_facets=False):
+    """Parse and run a query (restricted by `filters`, the metadata filters
+    of essays.forms.MetadataFilterForm, if given); fill the page's hits with
+    titles, links, occurrence counts, snippets, dates and sources. With
+    `with_facets`, result.facets counts the whole answer by year, source
+    and column. Raises QueryError (a message for the user) or
+    IndexUnavailable."""
     parsed = parse_query(text)
     per_page, notice = affordable_per_page(parsed, per_page)
-    result, generation = ensure_index().search(parsed, sort=sort, page=page, per_page=per_page)
+    table = research.metadata()
+    within = table.within(filters)
+    backend = ensure_index()
+    matched = None
+    if sort in DATE_SORTS:
+        _check_page(page, per_page)
+        matched, generation = backend.matched_ids(parsed, within)
+        ordered = research.date_order(matched, table, newest_first=sort == "date")
+        start = (page - 1) * per_page
+        hits = [Hit(id=i, number=table.by_id[i].number if i in table.by_id else None, score=0.0)
+                for i in ordered[start:start + per_page]]
+        result = SearchResult(parsed, sort, page, per_page, len(matched), hits)
+    else:
+        result, generation = backend.search(parsed, sort=sort, page=page, per_page=per_page, within=within)
     result.notice = notice
+    if with_facets:
+        if matched is None:
+            matched, _generation = backend.matched_ids(parsed, within)
+        result.facets = research.facets(matched, table)
+    for hit in result.hits:
+        meta = table.by_id.get(hit.id)
+        hit.date = PartialDate.from_stored(meta.start, meta.precision) if meta else None
+        hit.source = meta.source if meta else ""
     terms = tuple(t.text for t in parsed.highlight_terms() if t.scope == "all")
     title_terms = tuple(t.text for t in parsed.highlight_terms() if t.scope == "title")
     # What a hit shows (title, link, occurrences, snippets) depends only on
@@ -67,6 +97,43 @@ def search(text, sort="relevance", page=1, per_page=20):
         kept.append(hit)
     result.hits = kept
     return result
+
+
+def _check_page(page, per_page):
+    if type(page) is not int or page < 1:
+        raise QueryError("页码必须是正整数。")
+    if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
+        raise QueryError(f"每页条数必须在 1 到 {MAX_PER_PAGE} 之间。")
+
+
+def timeline(text, by="year", filters=None):
+    """The timeline of a query (search.timeline) as plain data for the page
+    and the API: buckets, undated (and by month, year-only) counts, and the
+    first and last appearance with its paragraph and link."""
+    if by not in research.timeline.BYS:
+        raise QueryError("时间粒度只能是 year（按年）或 month（按月）。")
+    parsed = parse_query(text)
+    table = research.metadata()
+    within = table.within(filters)
+    ids, generation = ensure_index().matched_ids(parsed, within)
+    tl, first_parts = research.build_timeline(ids, generation, parsed, table, within, by)
+    url_of = _essay_urls()
+
+    def appearance(match):
+        if match is None:
+            return None
+        meta = table.by_id[match.essay]
+        part = first_parts.get(match.essay) or 0
+        url = url_of(match.essay)
+        date = PartialDate.from_stored(meta.start, meta.precision)
+        return {"id": match.essay, "number": meta.number, "title": meta.title, "date": date.iso() if date else None,
+                "paragraph": part, "url": documents.paragraph_url(url, part) if part else url}
+
+    return {"query": text, "by": by, "count": len(ids),
+            "buckets": [{"period": b.period, "essays": b.essays, "occurrences": b.occurrences,
+                         "essays_in_period": b.essays_in_period} for b in tl.buckets],
+            "undated": tl.undated, "year_only": tl.year_only,
+            "first": appearance(tl.first), "last": appearance(tl.last)}
 
 
 def _essay_urls():

@@ -1,7 +1,7 @@
 """The search page and the search API: validate, call the service, render."""
 import logging
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -12,7 +12,8 @@ from config.throttle import throttled_search
 
 from . import service
 from .documents import paragraph_url
-from .forms import SearchForm
+from .charts import bar_chart
+from .forms import SearchForm, TimelineForm
 from .highlight import hit_items_html
 
 log = logging.getLogger(__name__)
@@ -21,12 +22,12 @@ EXAMPLES = ['"天下大事必作于细"', "抓落实", "担当 -形式主义", "
 UNAVAILABLE = "搜索暂时不可用：搜索索引缺失或损坏。请管理员运行 python manage.py rebuild_index。"
 
 
-def _run(form):
+def _run(form, with_facets=True):
     """(result, error message, http status, error code)."""
     data = form.cleaned_data
     try:
-        return (service.search(data["q"], sort=data["sort"], page=data["page"], per_page=data["per_page"]),
-                None, 200, None)
+        return (service.search(data["q"], sort=data["sort"], page=data["page"], per_page=data["per_page"],
+                               filters=data["filters"], with_facets=with_facets), None, 200, None)
     except service.QueryError as err:
         return None, str(err), 400, "invalid_query"
     except service.IndexUnavailable:
@@ -62,11 +63,60 @@ def search_page(request):
         if result is not None:
             context["hits_html"] = hit_items_html(result.hits, result_link_param(context["q_param"], result)
                                                   if q else "")
-            context.update(pagination(result, context["q_param"]))
+            context.update(pagination(result, context["q_param"], filter_query(request.GET)))
+            context["facet_links"] = facet_links(result.facets, request.GET)
+            context["filter_params"] = filter_query(request.GET)
+            years = (result.facets or {}).get("year") or {}
+            if years:
+                first, last = int(min(years)), int(max(years))
+                context["chart"] = bar_chart([(str(y), years.get(f"{y:04d}", 0)) for y in range(first, last + 1)],
+                                             " 篇")
+            context["active_filters"] = [(name, value, remove_link(request.GET, name, value))
+                                         for name, value in form.active_filters()]
     return render(request, "search/results.html", context, status=status)
 
 
-def pagination(result, q_param):
+FILTER_NAMES = ("from", "to", "source", "author", "column")
+FACET_LABELS = {"year": "年份", "source": "来源", "column": "栏目"}
+
+
+def filter_query(params):
+    """The filters of these parameters as a query-string part ('' or ending in '&')."""
+    kept = [(name, v) for name in FILTER_NAMES for v in params.getlist(name) if v.strip()]
+    return urlencode(kept) + "&" if kept else ""
+
+
+def facet_links(facets, params):
+    """[(label, [(value, count, link that narrows to it)])] for the page:
+    a year narrows `from`/`to` to that year, a source or column adds it."""
+    if not facets:
+        return []
+    out = []
+    for name, counts in facets.items():
+        links = []
+        for value, n in counts.items():
+            narrowed = params.copy()
+            narrowed.pop("page", None)
+            if name == "year":
+                narrowed.setlist("from", [value])
+                narrowed.setlist("to", [value])
+            elif value not in narrowed.getlist(name):
+                narrowed.setlist(name, narrowed.getlist(name) + [value])
+            links.append((value, n, "?" + narrowed.urlencode()))
+        if links:
+            out.append((FACET_LABELS[name], links))
+    return out
+
+
+def remove_link(params, name, value):
+    """This page's address without one filter value."""
+    kept = params.copy()
+    kept.pop("page", None)
+    kept.setlist(name, [v for v in kept.getlist(name) if v != value])
+    return "?" + kept.urlencode()
+
+
+def pagination(result, q_param, filters=""):
     """What essays/_pagination.html needs for a results page: Django's
     Paginator over the count (a range: no rows), its elided page range
     (1 … 4 5 [6] 7 8 … 20, as the essay list shows it) and the query the
@@ -80,7 +130,7 @@ def pagination(result, q_param):
         "page": paginator.page(result.page),
         "paginator": paginator,
         "page_range": paginator.get_elided_page_range(result.page, on_each_side=2, on_ends=1),
-        "page_query": f"q={q_param}&sort={result.sort}&{per_page}",
+        "page_query": f"q={q_param}&sort={result.sort}&{per_page}{filters}",
     }
 
 
@@ -105,9 +155,11 @@ def search_api(request):
         "per_page": result.per_page,
         "sort": result.sort,
         **({"notice": result.notice} if result.notice else {}),
+        "facets": result.facets,
         "results": [{
             "id": h.id, "number": h.number, "title": h.title,
             "url": origin + h.url,
+            "date": h.date.iso() if h.date else None, "source": h.source,
             "score": h.score, "occurrences": h.occurrences,
             # Only where the count is a lower bound (snippets.HIT_SPAN_BUDGET).
             **({} if h.occurrences_exact else {"occurrences_exact": False}),
@@ -121,3 +173,58 @@ def search_api(request):
 
 def _json(data, status=200):
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+@throttled_search
+def timeline_page(request):
+    """/search/timeline/?q=…: the chart (SVG, no script) and the table of a
+    query's essays and occurrences per year or month."""
+    form = TimelineForm(request.GET)
+    context = {"form": form, "q": request.GET.get("q", "")[:500]}
+    if not form.is_valid():
+        context["error"] = form.error_text()
+        return render(request, "search/timeline.html", context, status=400)
+    data = form.cleaned_data
+    if not data["q"]:
+        context["error"] = "请提供搜索词。"
+        return render(request, "search/timeline.html", context, status=400)
+    try:
+        tl = service.timeline(data["q"], by=data["by"], filters=data["filters"])
+    except service.QueryError as err:
+        context["error"] = str(err)
+        return render(request, "search/timeline.html", context, status=400)
+    except service.IndexUnavailable:
+        context["error"] = UNAVAILABLE
+        return render(request, "search/timeline.html", context, status=503)
+    measure = data["measure"]
+    for b in tl["buckets"]:
+        b["rate"] = round(100 * b["essays"] / b["essays_in_period"], 1) if b["essays_in_period"] else 0.0
+    unit = {"essays": " 篇", "occurrences": " 处", "rate": " 篇/百篇"}[measure]
+    context.update(timeline=tl, measure=measure, q_param=quote(data["q"], safe="/"),
+                   filter_params=filter_query(request.GET),
+                   chart=bar_chart([(b["period"], b[measure]) for b in tl["buckets"]], unit))
+    return render(request, "search/timeline.html", context)
+
+
+@require_safe
+@throttled_search
+def timeline_api(request):
+    """GET /api/timeline?q=…&by=year|month (and the search filters)."""
+    form = TimelineForm(request.GET)
+    if not form.is_valid():
+        return _json({"error": form.error_text(), "code": f"invalid_{next(iter(form.errors), 'query')}"}, 400)
+    data = form.cleaned_data
+    if not data["q"]:
+        return _json({"error": "请提供搜索词。", "code": "missing_query"}, 400)
+    try:
+        tl = service.timeline(data["q"], by=data["by"], filters=data["filters"])
+    except service.QueryError as err:
+        return _json({"error": str(err), "code": "invalid_query"}, 400)
+    except service.IndexUnavailable:
+        return _json({"error": UNAVAILABLE, "code": "index_unavailable"}, 503)
+    origin = request.build_absolute_uri("/")[:-1]
+    for key in ("first", "last"):
+        if tl[key]:
+            tl[key]["url"] = origin + tl[key]["url"]
+    return _json(tl)

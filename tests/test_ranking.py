@@ -172,7 +172,7 @@ def test_cached_answers_and_deep_pages_equal_a_fresh_ranking(index, sort, monkey
             page += 1
 
     cached, count = pages(view)
-    assert view.results.get((q._query_key(parsed), sort)) is not None
+    assert view.results.get((q._query_key(parsed), sort, None)) is not None
     fresh = []
     for page in range(1, -(-count // 7) + 1):
         view.results = type(view.results)(0)  # nothing cached: ranked afresh

@@ -315,7 +315,7 @@ def test_the_backend_gives_the_whole_matched_set():
     pages of search() hold, whatever the order."""
     rows = add(*[(i, f"全集{i}", ["落实工作。" if i % 3 else "别的内容。"]) for i in range(1, 31)])
     parsed = service.parse_query("落实")
-    got = service.get_backend().matched_ids(parsed)
+    got, _generation = service.get_backend().matched_ids(parsed)
     paged = {h.id for p in (1, 2) for h in service.search("落实", per_page=10, page=p).hits}
     assert sorted(got) == sorted({e.pk for e in rows if e.number % 3}) == sorted(paged | {
         h.id for h in service.search("落实", per_page=10, page=3).hits})

@@ -151,11 +151,11 @@ def test_api_shape(client, essays):
     response = client.get("/api/search", {"q": '"大鹏之动"', "per_page": 5, "page": 1, "sort": "number"})
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     data = response.json()
-    assert set(data) == {"query", "mode", "count", "page", "per_page", "sort", "results"}
+    assert set(data) == {"query", "mode", "count", "page", "per_page", "sort", "results", "facets"}
     assert (data["query"], data["mode"], data["count"], data["page"], data["per_page"], data["sort"]) == (
         '"大鹏之动"', "quote", 1, 1, 5, "number")
     [hit] = data["results"]
-    assert set(hit) == {"id", "number", "title", "url", "score", "occurrences", "snippets"}
+    assert set(hit) == {"id", "number", "title", "url", "date", "source", "score", "occurrences", "snippets"}
     assert hit["id"] == essays[0].pk and hit["number"] == 1 and hit["title"] == "让抓落实成为鲜明特质"
     assert hit["url"] == f"http://testserver/essays/{essays[0].pk}/"
     assert isinstance(hit["score"], float) and hit["occurrences"] == 1

@@ -12,18 +12,15 @@ Every method may raise IndexUnavailable (the index is missing, damaged or
 unreadable): the site answers 503 with a message naming `rebuild_index`.
 
 The contract of `search` is docs/SEARCH.md's: the essays that match, exactly,
-ordered by the sort, counted exactly. Two capabilities planned for later
-issues have their place here and are not built yet:
+ordered by the sort, counted exactly. Two capabilities serve the
+backend-neutral research features (search.research):
 
-- metadata filters: `search(..., within=ids)`, the query restricted to a set
-  of essay ids chosen by the database (the service intersects before
-  ranking, so counts and pages stay exact);
-- facets and timelines: `matched_ids(parsed)`, the whole matched set in no
-  particular order, for the service to count by metadata.
-
-`matched_ids` costs nothing in the Whoosh backend and is part of the
-interface now; `within` changes every cache key of a ranked answer and is
-left to the issue that needs it.
+- metadata filters: `search(..., within=Within(...))`, the query restricted
+  to a set of essay ids the database chose (publication date, source, …);
+  counts and pages stay exact, and a cached answer is keyed by `within.key`;
+- facets, timelines and the concordance: `matched_ids(parsed, within)`,
+  the whole matched set (in no particular order) and the Generation it was
+  read from, whose `folded_parts` gives the folded text matching ran on.
 """
 from dataclasses import dataclass, field
 
@@ -65,6 +62,8 @@ class Hit:
     occurrences_exact: bool = True  # False: `occurrences` is a lower bound (snippets.HIT_SPAN_BUDGET)
     snippets: list = field(default_factory=list)
     more: int = 0
+    date: object = None  # essays.dates.PartialDate, filled in by search.service
+    source: str = ""
 
 
 @dataclass
@@ -79,6 +78,7 @@ class SearchResult:
     count: int
     hits: list  # the hits of this page only
     notice: str = ""  # what was cut to keep the query's cost bounded (syntax.affordable_per_page)
+    facets: dict | None = None  # by year, source and column over the whole answer (search.research)
 
     @property
     def mode(self):
@@ -87,6 +87,15 @@ class SearchResult:
     @property
     def num_pages(self):
         return max(1, -(-self.count // self.per_page))
+
+
+@dataclass(frozen=True)
+class Within:
+    """A set of essay ids a query is restricted to; `key` identifies it
+    (the same key always names the same set within one Generation)."""
+
+    key: str
+    ids: frozenset
 
 
 class Generation:
@@ -100,6 +109,12 @@ class Generation:
         (search.analysis.fold of each, title first), if it holds the
         version with this digest; else None (snippets fold afresh)."""
         return None
+
+    def folded_parts(self, ids):
+        """essay id -> its folded title and paragraphs as this state holds
+        them (absent ids left out), whatever their digest: the text the
+        answer was matched in."""
+        return {}
 
     @property
     def shown(self):
@@ -152,15 +167,17 @@ class SearchBackend:
         """essay id -> digest of the indexed copy (for drift checks)."""
         raise NotImplementedError
 
-    def search(self, parsed, sort="relevance", page=1, per_page=20):
+    def search(self, parsed, sort="relevance", page=1, per_page=20, within=None):
         """(SearchResult, Generation) of `parsed` (a search.syntax
         .ParsedQuery): the page's hits (ids, numbers, scores, phrase flags)
         in order, the exact count. Raises search.syntax.QueryError for a
         bad sort or page."""
         raise NotImplementedError
 
-    def matched_ids(self, parsed):
-        """Every essay id matching the parsed query, in no particular order."""
+    def matched_ids(self, parsed, within=None):
+        """(ids, Generation): every essay id matching the parsed query (and
+        in `within`, a Within, if given), in no particular order, and the
+        state they were read from."""
         raise NotImplementedError
 
     def stats(self):

@@ -52,14 +52,14 @@ class WhooshBackend(SearchBackend):
     def indexed_digests(self):
         return self.index.view().digest_map()
 
-    def search(self, parsed, sort="relevance", page=1, per_page=20):
+    def search(self, parsed, sort="relevance", page=1, per_page=20, within=None):
         view = self.index.view()
-        return query.run_query(view, parsed, sort=sort, page=page, per_page=per_page), view
+        return query.run_query(view, parsed, sort=sort, page=page, per_page=per_page, within=within), view
 
-    def matched_ids(self, parsed):
+    def matched_ids(self, parsed, within=None):
         view = self.index.view()
         ids = view.ids
-        return [ids[d] for d in bitsets.to_list(query.matching_bits(view, parsed))] if not parsed.empty else []
+        return [ids[d] for d in bitsets.to_list(query.answer_bits(view, parsed, within))], view
 
     def stats(self):
         view = self.index.view()

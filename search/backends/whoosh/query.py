@@ -124,7 +124,7 @@ def _rank_terms(rank_words):
     return terms
 
 
-def run_query(view, parsed, sort="relevance", page=1, per_page=20):
+def run_query(view, parsed, sort="relevance", page=1, per_page=20, within=None):
     """Match, order and page. Returns a SearchResult whose hits carry ids,
     numbers and scores; titles, URLs and snippets are filled in later."""
     if sort not in SORTS:
@@ -136,11 +136,11 @@ def run_query(view, parsed, sort="relevance", page=1, per_page=20):
     if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
         raise QueryError(f"每页条数必须在 1 到 {MAX_PER_PAGE} 之间。")
     start = (page - 1) * per_page
-    key = (_query_key(parsed), sort)
+    key = (_query_key(parsed), sort, within.key if within is not None else None)
     ranked = view.results.get(key)
     if ranked is None or (len(ranked.order) < start + per_page and len(ranked.order) < ranked.count):
         # A first page is ranked a few pages deep, so paging on is cheap.
-        ranked = _rank(view, parsed, sort, max(start + per_page, RANK_AHEAD))
+        ranked = _rank(view, parsed, sort, max(start + per_page, RANK_AHEAD), within)
         view.results.put(key, ranked)
     scores = ranked.scores[start:start + per_page] or repeat(0.0)
     hits = [Hit(id=view.ids[d], number=view.numbers[d], score=score, phrase=d in ranked.phrase)
@@ -159,9 +159,17 @@ class _Ranked:
     phrase: frozenset  # the docnums in order holding the whole phrase
 
 
-def _rank(view, parsed, sort, k):
+def answer_bits(view, parsed, within=None, budget=None):
+    """matching_bits, restricted to the essays of `within` (base.Within) if given."""
+    if parsed.empty:
+        return 0
+    bits = matching_bits(view, parsed, budget)
+    return bits & view.within_bits(within) if within is not None and bits else bits
+
+
+def _rank(view, parsed, sort, k, within=None):
     budget = _budget()
-    bits = matching_bits(view, parsed, budget) if not parsed.empty else 0
+    bits = answer_bits(view, parsed, within, budget)
     if sort == "relevance" and bits and not parsed.phrase:
         ranked = _rank_by_impact(view, parsed, bits, k)
         if ranked is not None:

@@ -149,7 +149,7 @@ class ReadView(Generation):
         self.size = len(ids)
         self.live_bits = bitsets.from_iter(live, self.size)
         self.docnum_of = {ids[d]: d for d in live}
-        self._norms, self._orders = {}, {}
+        self._norms, self._orders, self._within = {}, {}, {}
         self._weights = SizedCache(MAX_CACHED_WEIGHTS)
         self._impacts = SizedCache(MAX_CACHED_IMPACTS)
         self.results = ResultCache(result_cache)
@@ -173,6 +173,24 @@ class ReadView(Generation):
         if d is None or self.digests[d] != digest:
             return None
         return self.texts[d].split("\n")
+
+    def folded_parts(self, ids):
+        """essay id -> the folded title and paragraphs the view holds, for
+        these ids (absent ones left out): the very text matching ran on."""
+        docnum_of, texts = self.docnum_of, self.texts
+        return {i: texts[docnum_of[i]].split("\n") for i in ids if i in docnum_of}
+
+    def within_bits(self, within):
+        """The live documents (a bitset) of the essay ids in `within`
+        (base.Within), kept per view by its key."""
+        got = self._within.get(within.key)
+        if got is None:
+            docnum_of = self.docnum_of
+            got = bitsets.from_iter(sorted(docnum_of[i] for i in within.ids if i in docnum_of), self.size)
+            if len(self._within) >= 32:
+                self._within.pop(next(iter(self._within)), None)
+            self._within[within.key] = got
+        return got
 
     @property
     def shown(self):
