@@ -9,7 +9,7 @@ import pytest
 
 from search import analysis, concordance as c
 
-from .test_search_oracle import fold
+from .support.oracle import fold
 
 ESSAYS = [
     (1, "哈哈哈的标题：抓落实", ["哈哈哈，抓落实。", "要抓落实、抓落实，不能空谈。", "没有那个词。"]),
