@@ -82,6 +82,7 @@ class HttpPhases:
             srv.first_search()
             time.sleep(0.2 if self.args.quick else 1.0)
             self.http_latency(srv, "http_latency_nocache")
+            self.research_latency(srv, "research_nocache")
             self.throughput(srv, "throughput_nocache", essays=False)
             # The upload changes the archive, so it comes last: anything still
             # reading it (the in-process step of a --quick run) must be done.
@@ -89,6 +90,38 @@ class HttpPhases:
             self.admin_upload(srv)
         finally:
             srv.stop()
+
+    def research_latency(self, srv, key):
+        """Filters, facets and timelines over HTTP (issue targets): per
+        class, the API with a date range and a source filter; the API with
+        facets and without (facets=0); the timeline of every quote, and of
+        the word in about half the essays (queries.half_word)."""
+        client = Client(srv.port)
+        filters = {"from": "2010", "to": "2019", "source": "人民日报"}
+        cases = []
+        for item in self.queries:
+            cases.append((item["cls"], "filtered", search_path("/api/search", item["q"], **filters)))
+            cases.append((item["cls"], "facets", search_path("/api/search", item["q"])))
+            cases.append((item["cls"], "no_facets", search_path("/api/search", item["q"], facets=0)))
+            if item["cls"] == "quote":
+                cases.append(("quote", "timeline", search_path("/api/timeline", item["q"])))
+        half = self.half_word
+        if half:
+            cases.append(("word", "timeline_half", search_path("/api/timeline", half)))
+        rows = []
+        for cls, kind, path in cases:
+            status, _h, _body = client.get(path)
+            if status != 200:
+                raise BenchError(f"{kind} {path}: HTTP {status}")
+            times = []
+            for _ in range(self.args.reps):
+                t = time.perf_counter()
+                status, _h, _body = client.get(path)
+                times.append(time.perf_counter() - t)
+            rows.append({"cls": cls, "kind": kind, "path": path, "times_s": times})
+        client.close()
+        self.r[key] = rows
+        log(f"filters, facets and timelines done ({key})")
 
     def http_latency(self, srv, key):
         client = Client(srv.port)

@@ -12,7 +12,7 @@ from . import generate as gen
 from .common import (_T0, LARGE, PY, ROOT, BenchError, Job, code_fingerprint, contract_fold, db_size, dir_size,
                      django_env, last_json, loadavg, log, machine, manage_job, run)
 from .http_phases import HttpPhases
-from .queries import build_queries, wide_queries
+from .queries import build_queries, half_word, wide_queries
 from .report import report
 
 WORK_PARENT = ROOT / "bench" / "out"
@@ -28,6 +28,7 @@ class Bench(HttpPhases):
         self.search_size = max(args.sizes)
         self.search_dir = None
         self.corpus = None  # folded texts etc. of the search size
+        self.half_word = None  # a word in about half the essays, for the timeline target
         self.commands = []
 
     # ---------------------------------------------------------------- helpers
@@ -203,6 +204,8 @@ class Bench(HttpPhases):
         self.wide = wide_queries(raw, random.Random(f"bench.run:wide:{self.args.seed}"), self.args.wide,
                                  {q["q"] for q in queries}) if self.args.wide else []
         self.queries = queries
+        self.half_word = half_word(self.corpus["folded"])
+        self.r["half_word"] = self.half_word
         self.queries_path = self.work / "queries.json"
         self.queries_path.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
         self.corpus = None  # free the memory before the servers start

@@ -108,3 +108,16 @@ def build_queries(corpus, size, seed, per_class=0):
             keep += chosen
         queries = keep
     return queries
+
+
+HALF_CANDIDATES = ["发展", "落实", "建设", "人民", "改革", "推进", "工作", "坚持", "群众", "创新", "经济", "干部"]
+
+
+def half_word(folded):
+    """Of HALF_CANDIDATES, the word whose share of the essays is nearest one
+    half (brute force over the folded texts): the timeline target's "word
+    in half the essays"."""
+    if not folded:
+        return None
+    share = {w: sum(1 for t in folded if w in t) / len(folded) for w in HALF_CANDIDATES}
+    return min(share, key=lambda w: abs(share[w] - 0.5))

@@ -65,6 +65,7 @@ def targets(r):
                 m, how = verdict(v, 50.0, unit=" ms")
                 rows.append((f"search p95 ≤ 50 ms over HTTP, {CLASSES[cls]}, {endpoint} ({how_served})",
                              f"{v:,.1f} ms", m, how))
+    rows += research_targets(r.get("research_nocache"))
     if queries:
         exact, total = exact_counts(r)
         m = "met" if exact == total else "**missed**"
@@ -120,3 +121,36 @@ def exact_counts(r):
                 n += row["count"] == expected[row["q"]]
                 total += 1
     return n, total
+
+
+def research_targets(rows):
+    """Filters, facets and timelines over HTTP with the result cache off:
+    filtered search p95 ≤ 50 ms per class, facets adding ≤ 10 ms to a
+    search's p95, the timeline of a quote ≤ 50 ms and of a word in half
+    the essays ≤ 100 ms."""
+    if not rows:
+        return []
+    out = []
+
+    def p95(cls=None, kind=None):
+        ts = [t for row in rows if (cls is None or row["cls"] == cls) and row["kind"] == kind for t in row["times_s"]]
+        return percentile(ts, 95) * 1000 if ts else None
+
+    for cls in CLASSES:
+        v = p95(cls, "filtered")
+        if v is not None:
+            m, how = verdict(v, 50.0, unit=" ms")
+            out.append((f"filtered search p95 ≤ 50 ms over HTTP, {CLASSES[cls]} (API, date range and source, "
+                        "result cache off)", f"{v:,.1f} ms", m, how))
+        with_f, without = p95(cls, "facets"), p95(cls, "no_facets")
+        if with_f is not None and without is not None:
+            m, how = verdict(with_f - without, 10.0, unit=" ms")
+            out.append((f"facets add ≤ 10 ms to search p95, {CLASSES[cls]} (API, result cache off)",
+                        f"{with_f - without:+,.1f} ms ({without:,.1f} → {with_f:,.1f})", m, how))
+    for kind, label, target in (("timeline", "timeline of a quote", 50.0),
+                                ("timeline_half", "timeline of a word in half the essays", 100.0)):
+        v = p95(kind=kind)
+        if v is not None:
+            m, how = verdict(v, target, unit=" ms")
+            out.append((f"{label} p95 ≤ {target:g} ms over HTTP (API, result cache off)", f"{v:,.1f} ms", m, how))
+    return out

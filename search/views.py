@@ -143,7 +143,8 @@ def search_api(request):
     q = form.cleaned_data["q"]
     if not q:
         return _json({"error": "请提供搜索词。", "code": "missing_query"}, 400)
-    result, error, status, code = _run(form)
+    # facets=0: the hits alone (what a client that shows no facets saves).
+    result, error, status, code = _run(form, with_facets=request.GET.get("facets") != "0")
     if result is None:
         return _json({"error": error, "code": code}, status)
     origin = request.build_absolute_uri("/")[:-1]  # once, not a host check per hit

@@ -65,6 +65,10 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     assert result["memory_by"]["wide"]["workers"]
     assert result["startup_s"]
     assert all("first_s" in row for row in result["http_latency_nocache"]["api"])
+    # Filters, facets and timelines: every class measured, and in the targets.
+    kinds = {(row["cls"], row["kind"]) for row in result["research_nocache"]}
+    assert {(cls, kind) for cls in queries.CLASSES for kind in ("filtered", "facets", "no_facets")} <= kinds
+    assert ("quote", "timeline") in kinds and ("word", "timeline_half") in kinds and result["half_word"]
     # 4. the uploaded essay was found.
     assert result["upload"][0]["saved_to_found_s"] >= 0
 
@@ -73,6 +77,8 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     assert re.search(r"exact counts .*\| (\d+)/\1 \| met", text)
     assert "**NO**" not in text
     assert "after the wide mix (60 distinct queries)" in text
+    assert "filtered search p95 ≤ 50 ms" in text and "facets add ≤ 10 ms" in text
+    assert "timeline of a word in half the essays p95 ≤ 100 ms" in text
     # The work dir (corpus, data dirs, server log) is gone.
     assert not list(tmp_path.glob("run-*"))
     json.dumps(result, default=str)
