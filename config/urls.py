@@ -4,6 +4,7 @@ from django.urls import include, path
 from essays import views as essay_views
 from essays.feeds import LatestEssaysFeed
 from search import feeds as search_feeds
+from search import quotes as search_quotes
 from search import views as search_views
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("search/", search_views.search_page, name="search"),
     path("search/feed/", search_feeds.query_feed, name="search-feed"),
     path("search/timeline/", search_views.timeline_page, name="search-timeline"),
+    path("search/quote/", search_quotes.quote_page, name="search-quote"),
     path("api/timeline", search_views.timeline_api, name="api-timeline"),
     path("api/search", search_views.search_api, name="api-search"),
     path("api/essays", essay_views.api_essay_list, name="api-essays"),

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.db.models.signals import post_delete, post_save
 
+from essays.citations import gbt7714, work_of
 from essays.dates import PartialDate  # noqa: F401  (re-exported: the dates hits carry)
 from essays.forms import MetadataFilterForm  # noqa: F401  (re-exported for search.forms)
 from essays.models import Essay, paragraph_url  # noqa: F401  (paragraph_url re-exported for search.highlight)
@@ -163,3 +164,17 @@ def metadata_rows():
     """Every essay's (id, number, title, date_start, date_end, precision,
     source, author, column)."""
     return list(Essay.objects.order_by().values_list(*METADATA_COLUMNS))
+
+
+def citations(hits, origin, accessed):
+    """[(hit, GB/T 7714 reference of the hit's first snippet paragraph)]."""
+    essays = Essay.objects.in_bulk([h.id for h in hits])
+    out = []
+    for hit in hits:
+        essay = essays.get(hit.id)
+        if essay is None:
+            continue
+        paragraph = next((s.paragraph for s in hit.snippets if s.paragraph), None)
+        link = paragraph_url(hit.url, paragraph) if paragraph else hit.url
+        out.append((hit, gbt7714(work_of(essay, origin + link, accessed, paragraph=paragraph))))
+    return out
