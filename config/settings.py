@@ -156,6 +156,10 @@ SEARCH_CATCH_UP_SECONDS = float(os.environ.get("ARCHIVE_CATCH_UP_SECONDS", "5"))
 # left is indexed by the background catch-up, and the report says so.
 ESSAY_UPLOAD_INDEX_SECONDS = float(os.environ.get("ESSAY_UPLOAD_INDEX_SECONDS", "20"))
 
+# Parallel passages: the shortest run of folded characters two essays must
+# share to be listed as parallels of a paragraph (search.parallels).
+PARALLEL_MIN_CHARS = int(os.environ.get("ARCHIVE_PARALLEL_MIN_CHARS", "15"))
+
 ESSAYS_PER_PAGE = 20
 
 # Throttles (config.throttle). Login failures are counted in a cache shared

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/search", search_views.search_api, name="api-search"),
     path("api/essays", essay_views.api_essay_list, name="api-essays"),
     path("api/essays/<int:pk>", essay_views.api_essay_detail, name="api-essay"),
+    path("api/essays/<int:pk>/parallels", essay_views.api_essay_parallels, name="api-essay-parallels"),
     path("feed/", LatestEssaysFeed(), name="feed"),
     path("admin/", admin.site.urls),
 ]

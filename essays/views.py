@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
+from search import service
 from search.service import highlighted_paragraphs
 
 from .citations import bibtex, gbt7714, ris, work_of
@@ -117,6 +118,8 @@ def essay_detail(request, pk):
     return render(request, "essays/detail.html", {
         "essay": essay,
         "paragraphs": highlighted_paragraphs(page.object_list, query),
+        "parallels": _parallels_by_paragraph(essay, compute=request.GET.get("parallels") == "1"),
+        "parallel_min_chars": settings.PARALLEL_MIN_CHARS,
         "query": query,
         "previous": essay.previous_essay(),
         "next": essay.next_essay(),
@@ -148,6 +151,19 @@ def _results_state(request):
 def _results_params(state):
     return {**({"sort": state["rsort"]} if "rsort" in state else {}),
             **({"page": state["rpage"]} if "rpage" in state else {})}
+
+
+def _parallels_by_paragraph(essay, compute):
+    """paragraph number -> its parallel passages (search.service.parallels),
+    as far as already found for the current index, or found now with
+    `compute` (?parallels=1: a link on the page, since finding them takes
+    a quote query per 8 characters); None when not found yet; {} while the
+    index is unavailable (the page still shows the essay)."""
+    try:
+        found = service.parallels(essay.pk, cached_only=not compute)
+    except service.IndexUnavailable:
+        return {}
+    return None if found is None else {p["paragraph"]: p["passages"] for p in found}
 
 
 def _cited_paragraph(request, essay):
@@ -240,3 +256,24 @@ def api_essay_detail(request, pk):
     data = _essay_summary(request, essay)
     data.update(paragraphs=list(essay.paragraphs), source_name=essay.source_name)
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+def api_essay_parallels(request, pk):
+    """GET /api/essays/<id>/parallels: for each paragraph, the passages of
+    PARALLEL_MIN_CHARS or more folded characters other essays share, each
+    with those essays in date order."""
+    if not Essay.objects.filter(pk=pk).exists():
+        return _json_error("没有这篇文章。", "essay_not_found", 404)
+    try:
+        found = service.parallels(pk)
+    except service.IndexUnavailable:
+        return _json_error("搜索索引暂时不可用，无法查找平行段落。", "index_unavailable", 503)
+    origin = request.build_absolute_uri("/")[:-1]
+    for paragraph in found:
+        for passage in paragraph["passages"]:
+            passage.pop("start"), passage.pop("end")
+            for e in passage["essays"]:
+                e["url"] = origin + e["url"]
+    return JsonResponse({"min_chars": settings.PARALLEL_MIN_CHARS, "paragraphs": found},
+                        json_dumps_params={"ensure_ascii": False})

@@ -7,10 +7,12 @@ the backend answers with essay ids in order and an exact count
 query's parse, the hits' rows from the database, their snippets and links."""
 import logging
 
+from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
 from . import analysis, documents, research
+from . import parallels as parallel_passages
 from .documents import PartialDate
 from .backends.base import MAX_PER_PAGE, EssayDoc, Hit, IndexUnavailable, SearchResult  # noqa: F401
 from .backends.base import SORTS as BACKEND_SORTS
@@ -173,3 +175,47 @@ def warm_up():
     finally:
         # Not inside a request: nothing else would close this connection.
         connection.close()
+
+
+def parallels(essay_id, min_chars=None, cached_only=False):
+    """The parallel passages of an essay (search.parallels) as plain data:
+    [{"paragraph": n, "passages": [{"text", "start", "end", "common",
+    "essays": [{id, number, title, date, paragraph, url}, …]}]}], each
+    passage's essays in date order (undated last), so the earliest is the
+    first appearance. With cached_only, None unless already computed for
+    the current index state (finding them costs a quote query per 8
+    characters of the essay: see docs/SEARCH.md)."""
+    min_chars = min_chars or settings.PARALLEL_MIN_CHARS
+    backend = ensure_index()
+    generation = backend.generation()
+    table = research.metadata()
+
+    def compute():
+        return parallel_passages.find(essay_id, lambda parsed: backend.matched_ids(parsed)[0],
+                                      generation.folded_parts, min_chars, archive_size=len(table.by_id))
+
+    found = parallel_passages.cached(generation, essay_id, min_chars, None if cached_only else compute)
+    if found is None:
+        return None
+    rows = documents.hit_rows([essay_id])
+    if essay_id not in rows:
+        return []
+    paragraphs = rows[essay_id][2]
+    url_of = _essay_urls()
+    out = {}
+    for passage in found:
+        ids = research.date_order({i for i, _q in passage.essays}, table, newest_first=False)
+        theirs = dict(passage.essays)
+        essays = []
+        for i in ids:
+            meta = table.by_id.get(i)
+            if meta is None:
+                continue
+            date = PartialDate.from_stored(meta.start, meta.precision)
+            essays.append({"id": i, "number": meta.number, "title": meta.title,
+                           "date": date.iso() if date else None, "paragraph": theirs[i],
+                           "url": documents.paragraph_url(url_of(i), theirs[i])})
+        text = parallel_passages.original_span(paragraphs[passage.paragraph - 1], passage.start, passage.end)
+        out.setdefault(passage.paragraph, []).append({"text": text, "start": passage.start, "end": passage.end,
+                                                      "common": passage.common, "essays": essays})
+    return [{"paragraph": p, "passages": v} for p, v in sorted(out.items())]

@@ -21,3 +21,14 @@ def test_installed_whoosh_is_the_release_the_internals_were_written_for():
 def test_requirements_pin_that_release():
     pins = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
     assert f"whoosh-reloaded=={internals.WHOOSH_VERSION}" in pins
+
+
+def test_an_index_written_before_the_backend_seam_still_loads_its_schema():
+    """Tables of contents pickled the field class as search.index.WordsField."""
+    import pickle
+
+    from search.backends.whoosh.schema import WordsField
+
+    old = pickle.dumps(WordsField(), protocol=0).replace(b"csearch.backends.whoosh.schema\n", b"csearch.index\n")
+    assert b"csearch.index\nWordsField" in old
+    assert type(pickle.loads(old)) is WordsField

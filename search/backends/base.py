@@ -180,6 +180,10 @@ class SearchBackend:
         state they were read from."""
         raise NotImplementedError
 
+    def generation(self):
+        """The current Generation (what the next answer would be read from)."""
+        raise NotImplementedError
+
     def stats(self):
         """What the index holds, for bench.inproc's report: a dict of
         figures (the Whoosh backend: live_docs, segments, folded_chars)."""

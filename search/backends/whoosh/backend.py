@@ -61,6 +61,9 @@ class WhooshBackend(SearchBackend):
         ids = view.ids
         return [ids[d] for d in bitsets.to_list(query.answer_bits(view, parsed, within))], view
 
+    def generation(self):
+        return self.index.view()
+
     def stats(self):
         view = self.index.view()
         return {"live_docs": len(view.live), "segments": len(view.segments),

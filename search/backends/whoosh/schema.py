@@ -10,6 +10,8 @@
   construction, and cheaper to build than a character n-gram field
   (docs/SEARCH.md has the measurements).
 """
+import sys
+import types
 from collections import Counter
 
 from whoosh.fields import ID, STORED, FieldType, Schema
@@ -45,6 +47,15 @@ class WordsField(FieldType):
 
     def self_parsing(self):
         return False
+
+
+# Whoosh pickles the schema, field classes by module path, into every table
+# of contents. Indexes written before the backend seam name this class
+# search.index.WordsField: that name keeps resolving, so an archive's index
+# opens after an upgrade instead of answering 503 until rebuild_index.
+_OLD_PATH = types.ModuleType("search.index", "Where WordsField lived before search.backends.whoosh.")
+_OLD_PATH.WordsField = WordsField
+sys.modules.setdefault("search.index", _OLD_PATH)
 
 
 def make_schema():
