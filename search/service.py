@@ -57,9 +57,17 @@ def search(text, sort="relevance", page=1, per_page=20, filters=None, with_facet
         result, generation = backend.search(parsed, sort=sort, page=page, per_page=per_page, within=within)
     result.notice = notice
     if with_facets:
-        if matched is None:
-            matched, _generation = backend.matched_ids(parsed, within)
-        result.facets = research.facets(matched, table)
+        # Kept with the index state, like the hits shown: a query paged
+        # through, or asked again, counts its facets once.
+        cache = generation.shown
+        key = ("facets", parsed.raw, within.key if within else None, table.version)
+        result.facets = cache.get(key) if cache is not None else None
+        if result.facets is None:
+            if matched is None:
+                matched, _generation = backend.matched_ids(parsed, within)
+            result.facets = research.facets(matched, table)
+            if cache is not None:
+                cache.put(key, result.facets)
     for hit in result.hits:
         meta = table.by_id.get(hit.id)
         hit.date = PartialDate.from_stored(meta.start, meta.precision) if meta else None
