@@ -44,6 +44,9 @@ class MetadataTable:
     def __init__(self, version, rows):
         self.version = version
         self.by_id = {r[0]: Meta(*r) for r in rows}
+        # What facets count, per essay: one lookup a matched essay.
+        self.facet_keys = {m.id: (f"{m.start.year:04d}" if m.start else None, m.source or None, m.column or None)
+                           for m in self.by_id.values()}
         self._within, self._periods = {}, {}
         self._lock = threading.Lock()
 
@@ -121,18 +124,9 @@ def date_order(ids, table, newest_first=True):
 def facets(ids, table):
     """{"year": {"2019": n, …}, "source": {…}, "column": {…}} over `ids`,
     most frequent first (years in order), undated and blank left out."""
-    years, sources, columns = Counter(), Counter(), Counter()
-    by_id = table.by_id
-    for i in ids:
-        m = by_id.get(i)
-        if m is None:
-            continue
-        if m.start is not None:
-            years[f"{m.start.year:04d}"] += 1
-        if m.source:
-            sources[m.source] += 1
-        if m.column:
-            columns[m.column] += 1
+    keys = [k for k in map(table.facet_keys.get, ids) if k is not None]
+    years, sources, columns = (Counter(v for v in values if v is not None) for values in zip(*keys)) if keys \
+        else (Counter(), Counter(), Counter())
 
     def top(counter):
         return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES])
