@@ -3,7 +3,7 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import connections, models, router
 from django.db.models import F
 from django.urls import reverse
 
@@ -110,6 +110,8 @@ class EssayQuerySet(models.QuerySet):
         pks = [int(pk) for pk in pks]
         if not pks:
             return {}
+        # The database the ORM would read essays from (a replica, config.routers).
+        connection = connections[router.db_for_read(Essay)]
         qn = connection.ops.quote_name
         fields = ", ".join(qn(f) for f in ("id", "number", "title", "paragraphs"))
         sql = (f"SELECT {fields} FROM {qn(Essay._meta.db_table)} "

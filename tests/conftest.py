@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 
+# A real PostgreSQL server for the tests that need one, and --postgres.
+pytest_plugins = ["tests.postgres_support"]
+
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_7229694e1c405891.txt"
 SEED_TITLE = "让抓落实成为党员干部的鲜明特质"
 
