@@ -58,9 +58,29 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None):
     Metadata: only the fields it was given; None leaves them alone). A file
     whose text is unchanged but whose metadata changed counts as updated.
 
-    Never raises for a bad file: the outcome says `failed` and why.
+    Never raises for a bad file, nor for a database error (the file's
+    transaction is rolled back whole): the outcome says `failed` and why.
     """
     source_name = clean_source_name(source_name)
+    try:
+        return _import_essay_bytes(data, source_name, dry_run, metadata)
+    except DatabaseError as err:
+        _drop_dead_connection()
+        return ImportOutcome(source_name, FAILED, reason=f"数据库错误：{err}")
+
+
+def _drop_dead_connection():
+    """After a database error outside any transaction: close a connection
+    the server cut (a restart, pg_terminate_backend, a proxy's timeout), so
+    the next file of the import opens a fresh one instead of failing too.
+    (A SQLite connection always counts as usable: nothing changes there.)"""
+    from django.db import connection
+
+    if not connection.in_atomic_block and connection.connection is not None and not connection.is_usable():
+        connection.close()
+
+
+def _import_essay_bytes(data, source_name, dry_run, metadata):
     if len(data) <= settings.ESSAY_MAX_BYTES:
         # An unchanged file needs no parsing: re-running a large import is
         # then mostly hashing.
@@ -73,6 +93,7 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None):
             try:
                 return _store_metadata(known.pk, source_name, metadata, dry_run)
             except DatabaseError as err:
+                _drop_dead_connection()
                 return ImportOutcome(source_name, FAILED, title=known.title, reason=f"数据库错误：{err}")
     try:
         parsed = parse_essay_bytes(data, source_name, max_bytes=settings.ESSAY_MAX_BYTES,
@@ -83,6 +104,7 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None):
     try:
         return _store(parsed, source_name, dry_run, metadata)
     except DatabaseError as err:
+        _drop_dead_connection()
         return ImportOutcome(source_name, FAILED, title=parsed.title, reason=f"数据库错误：{err}")
 
 
