@@ -39,10 +39,12 @@ class ClusterError(RuntimeError):
 
 def find_bindir():
     """The folder of initdb/pg_ctl/postgres, or None when not installed."""
-    candidates = [os.environ.get("PG_BINDIR", "")]
-    candidates += ["/usr/lib/postgresql/15/bin"] + sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    if os.environ.get("PG_BINDIR"):  # only there, when given
+        candidates = [os.environ["PG_BINDIR"]]
+    else:
+        candidates = ["/usr/lib/postgresql/15/bin"] + sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     found = shutil.which("pg_ctl")
-    if found:
+    if found and not os.environ.get("PG_BINDIR"):
         candidates.append(os.path.dirname(found))
     for folder in candidates:
         if folder and all(os.access(os.path.join(folder, tool), os.X_OK) for tool in ("initdb", "pg_ctl", "postgres")):

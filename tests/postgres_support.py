@@ -47,8 +47,9 @@ def _cluster():
         except pgcluster.ClusterError as err:
             _state["error"] = str(err)
     if _state["error"] is not None:
-        message = (f"PostgreSQL tests cannot run: {_state['error']}\n"
-                   f"  install the server: {pgcluster.INSTALL_HINT}")
+        message = f"PostgreSQL tests cannot run: {_state['error']}"
+        if pgcluster.INSTALL_HINT not in message:
+            message += f"\n  install the server: {pgcluster.INSTALL_HINT}"
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(message + "\n  (CI=true: failing rather than skipping)", pytrace=False)
         warnings.warn(message)
