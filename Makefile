@@ -17,7 +17,8 @@ PG_BIN := /usr/lib/postgresql/15/bin
 PG_TESTS := tests/test_importing.py tests/test_importing_metadata.py tests/test_views.py \
 	tests/test_views_metadata.py tests/test_admin.py tests/test_admin_metadata.py tests/test_queue.py \
 	tests/test_stable_addresses.py tests/test_models.py tests/test_feed.py tests/test_index_sync.py \
-	tests/test_search_views.py tests/test_citations.py tests/test_query_feed.py tests/test_importing_connection.py
+	tests/test_search_views.py tests/test_citations.py tests/test_query_feed.py tests/test_importing_connection.py \
+	tests/test_search.py
 
 .PHONY: run test serve bench reliability browser-deps postgres-deps run-postgres migrate seed clean
 
