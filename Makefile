@@ -18,7 +18,7 @@ PG_TESTS := tests/test_importing.py tests/test_importing_metadata.py tests/test_
 	tests/test_views_metadata.py tests/test_admin.py tests/test_admin_metadata.py tests/test_queue.py \
 	tests/test_stable_addresses.py tests/test_models.py tests/test_feed.py tests/test_index_sync.py \
 	tests/test_search_views.py tests/test_citations.py tests/test_query_feed.py tests/test_importing_connection.py \
-	tests/test_search.py
+	tests/test_search.py tests/test_postgres_request_faults.py
 
 .PHONY: run test serve bench reliability browser-deps postgres-deps run-postgres migrate seed clean
 
