@@ -23,15 +23,25 @@ def _terminate(cluster, database):
                                   "WHERE datname = %s AND pid <> pg_backend_pid()", [database])[0][0]
 
 
+def _connected(cluster, database):
+    return sql(cluster, database, "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+                                  "AND pid <> pg_backend_pid()", [database])[0][0]
+
+
 def test_a_cut_connection_is_replaced_and_an_unreachable_server_answers_503(tmp_path, postgres_cluster):
     primary = postgres_cluster.primary
     url = fresh_database(primary, "faults")
-    env = site_env(tmp_path, url)
+    env = site_env(tmp_path, url, ARCHIVE_CATCH_UP_SECONDS=0)  # no background thread's connection
     prepare(env)
     server = Gunicorn(env, tmp_path / "gunicorn.log")
     try:
         reader = Browser(server.url)
         assert SEED_TITLE in reader.get("/").text
+        # config.workers: the worker keeps its connection while busy and
+        # closes it after a second without a request, on PostgreSQL too.
+        assert _connected(primary, "faults") >= 1
+        time.sleep(2.5)
+        assert _connected(primary, "faults") == 0
         # The worker keeps its connections while busy (CONN_MAX_AGE): cut them
         # under it. The next requests reconnect instead of failing.
         for _ in range(3):
