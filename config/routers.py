@@ -18,8 +18,10 @@ The rule, safe by default:
   unless its URL says otherwise), is in recovery (still following the
   primary) and its replay is at most REPLICA_MAX_LAG seconds behind. The
   answer is kept for REPLICA_CHECK_SECONDS; a replica that failed is
-  skipped for REPLICA_RETRY_SECONDS. With none healthy, reads go to the
-  primary.
+  skipped for REPLICA_RETRY_SECONDS. Before a request relies on its
+  replica, its thread's connection to it is checked (or opened): one that
+  went away since the last answer is skipped at once. With none healthy,
+  reads go to the primary.
 
 The lag figure: 0 while the replica has replayed everything it received and
 its WAL receiver streams; otherwise the age of the last transaction it
@@ -86,6 +88,10 @@ class _Health:
         if known is not None and known[1] > now:
             return known[0]
         ok, why = probe(alias)
+        return self.note(alias, ok, why)
+
+    def note(self, alias, ok, why=""):
+        """Record an answer about a replica (logged when it changes)."""
         wait = settings.REPLICA_CHECK_SECONDS if ok else settings.REPLICA_RETRY_SECONDS
         with self._lock:
             was = self._known.get(alias)
@@ -140,9 +146,26 @@ def _choose():
     aliases = replica_aliases()
     random.shuffle(aliases)
     for alias in aliases:
-        if health.healthy(alias):
+        if health.healthy(alias) and _connected(alias):
             return alias
     return DEFAULT_DB_ALIAS
+
+
+def _connected(alias):
+    """This thread's connection to the replica works, before the request
+    relies on it: a kept one the server cut since the last health answer
+    (Django's CONN_HEALTH_CHECKS test, done here instead of at the
+    request's first query) is replaced, and a replica that went away since
+    is skipped now rather than failing this request."""
+    conn = connections[alias]
+    try:
+        conn.close_if_health_check_failed()
+        conn.ensure_connection()
+        return True
+    except DatabaseError as err:
+        _close_quietly(conn)
+        health.note(alias, False, f"not reachable ({str(err).strip() or type(err).__name__})")
+        return False
 
 
 class ReplicaRouter:
