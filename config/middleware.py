@@ -28,7 +28,10 @@ class SecurityHeadersMiddleware:
 
 class StorageUnavailableMiddleware:
     """Turn a database that cannot be read or written (a read-only or full
-    data directory, a locked file) into a clear 503 instead of a 500 page."""
+    data directory, a locked file; a PostgreSQL server that is down,
+    restarting or has cut the connection) into a clear 503 instead of a 500
+    page. Django wraps psycopg's errors in its own (OperationalError for a
+    dropped connection), all DatabaseErrors."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -44,14 +47,24 @@ class StorageUnavailableMiddleware:
         logging.getLogger("config.storage").error(
             "database unavailable for %s: %s", request.path, exception, exc_info=exception)
         # A connection kept between requests (config.production) may be the
-        # cause, e.g. opened read-only while the data directory was: the
-        # next request opens a fresh one.
+        # cause, e.g. opened read-only while the data directory was, or cut
+        # by a server restart: the next request opens a fresh one (if one
+        # fails to close, the others are closed one by one all the same).
+        server = any(conn.vendor == "postgresql" for conn in connections.all(initialized_only=True))
         try:
             connections.close_all()
         except DatabaseError:
-            pass
-        message = ("存储暂时不可用：数据库无法读取或写入（数据目录可能只读或磁盘已满）。"
-                   "没有保存任何改动。请稍后再试，或联系管理员。")
+            for conn in connections.all(initialized_only=True):
+                try:
+                    conn.close()
+                except DatabaseError:
+                    pass
+        if server:
+            message = ("数据库暂时不可用：无法连接数据库服务器，或连接已中断。"
+                       "没有保存任何改动。请稍后再试，或联系管理员。")
+        else:
+            message = ("存储暂时不可用：数据库无法读取或写入（数据目录可能只读或磁盘已满）。"
+                       "没有保存任何改动。请稍后再试，或联系管理员。")
         if request.path.startswith("/api/"):
             return JsonResponse({"error": message}, status=503, json_dumps_params={"ensure_ascii": False})
         return HttpResponse(render_to_string("503.html", {"message": message}), status=503)

@@ -49,7 +49,10 @@ SESSION_COOKIE_HTTPONLY = True
 
 # Each gunicorn worker keeps its database connection between requests
 # while busy, and closes it after a second without one (config.workers).
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("ARCHIVE_DB_CONN_MAX_AGE", "60"))
+# The same for a replica's connections; PostgreSQL's are checked before a
+# request reuses them (CONN_HEALTH_CHECKS, config.database).
+for _database in DATABASES.values():
+    _database["CONN_MAX_AGE"] = int(os.environ.get("ARCHIVE_DB_CONN_MAX_AGE", "60"))
 
 WHITENOISE_USE_FINDERS = False
 STORAGES = {

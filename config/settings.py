@@ -7,6 +7,8 @@ environment, with defaults that are safe for local development.
 import os
 from pathlib import Path
 
+from . import database
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -50,6 +52,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Around everything that may read or write the database: which one a
+    # request reads from (only with replicas; config.routers).
+    "config.routers.ReplicaPinMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,22 +90,23 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "db.sqlite3",
-        # Several web workers and an import may write at once: wait for the
-        # lock instead of failing, and let readers proceed during writes.
-        "OPTIONS": {
-            "timeout": 20,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
-        # A connection per request (runserver, tests); config.production
-        # keeps them while a gunicorn worker is busy.
-        "CONN_MAX_AGE": int(os.environ.get("ARCHIVE_DB_CONN_MAX_AGE", "0")),
-    }
-}
+# ARCHIVE_DATABASE_URL (default: SQLite under DATA_DIR) and
+# ARCHIVE_DATABASE_REPLICA_URLS: config.database parses them. A connection
+# per request (runserver, tests); config.production keeps them while a
+# gunicorn worker is busy.
+DATABASES = database.databases(os.environ, DATA_DIR, int(os.environ.get("ARCHIVE_DB_CONN_MAX_AGE", "0")))
+# Reads of browsing and search go to a replica when there is one; writes,
+# and the reads of a client that just wrote, to the primary (config.routers).
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"] if len(DATABASES) > 1 else []
+# A replica whose replay is further behind than this many seconds is skipped.
+REPLICA_MAX_LAG = float(os.environ.get("ARCHIVE_REPLICA_MAX_LAG", "5"))
+# After a write, the client reads from the primary for this long (a cookie).
+REPLICA_PIN_SECONDS = float(os.environ.get("ARCHIVE_REPLICA_PIN_SECONDS", str(REPLICA_MAX_LAG + 5)))
+# How long a replica's health is trusted, and how long one that failed is skipped.
+REPLICA_CHECK_SECONDS = float(os.environ.get("ARCHIVE_REPLICA_CHECK_SECONDS", "2"))
+REPLICA_RETRY_SECONDS = float(os.environ.get("ARCHIVE_REPLICA_RETRY_SECONDS", "30"))
+# Refuses a search backend the database cannot serve (config.database).
+SEARCH_BACKEND = database.search_backend(os.environ, DATABASES)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

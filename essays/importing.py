@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 
 from .manifest import ManifestError, parse_manifest
@@ -69,9 +69,33 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None, overwrit
     the file's text replaces the edit (`updated`), even when the file is
     the very one first imported.
 
-    Never raises for a bad file: the outcome says `failed` and why.
+    Never raises for a bad file, nor for a database error (the file's
+    transaction is rolled back whole): the outcome says `failed` and why.
     """
     source_name = clean_source_name(source_name)
+    try:
+        return _import_essay_bytes(data, source_name, dry_run, metadata, overwrite_edits)
+    except DatabaseError as err:
+        return _database_failure(source_name, "", err)
+
+
+def _database_failure(source_name, title, err):
+    """The outcome of a file whose transaction a database error rolled back."""
+    _drop_dead_connection()
+    return ImportOutcome(source_name, FAILED, title=title,
+                         reason=f"数据库错误（{err}）；文章没有保存，请稍后重试，问题持续时请联系管理员")
+
+
+def _drop_dead_connection():
+    """After a database error outside any transaction: close a connection
+    the server cut (a restart, pg_terminate_backend, a proxy's timeout), so
+    the next file of the import opens a fresh one instead of failing too.
+    (A SQLite connection always counts as usable: nothing changes there.)"""
+    if not connection.in_atomic_block and connection.connection is not None and not connection.is_usable():
+        connection.close()
+
+
+def _import_essay_bytes(data, source_name, dry_run, metadata, overwrite_edits):
     if len(data) <= settings.ESSAY_MAX_BYTES:
         # An unchanged file needs no parsing: re-running a large import is
         # then mostly hashing.
@@ -88,7 +112,7 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None, overwrit
             try:
                 return _store_metadata(known.pk, source_name, metadata, dry_run)
             except DatabaseError as err:
-                return ImportOutcome(source_name, FAILED, title=known.title, reason=f"数据库错误（{err}）；文章没有保存，请稍后重试，问题持续时请联系管理员")
+                return _database_failure(source_name, known.title, err)
     try:
         parsed = parse_essay_bytes(data, source_name, max_bytes=settings.ESSAY_MAX_BYTES,
                                    max_paragraphs=settings.ESSAY_MAX_PARAGRAPHS,
@@ -98,7 +122,7 @@ def import_essay_bytes(data, source_name, dry_run=False, metadata=None, overwrit
     try:
         return _store(parsed, source_name, dry_run, metadata, overwrite_edits)
     except DatabaseError as err:
-        return ImportOutcome(source_name, FAILED, title=parsed.title, reason=f"数据库错误（{err}）；文章没有保存，请稍后重试，问题持续时请联系管理员")
+        return _database_failure(source_name, parsed.title, err)
 
 
 _METADATA_COLUMNS = ("date_start", "date_end", "date_precision", "source", "author", "column", "source_url")

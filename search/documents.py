@@ -9,7 +9,7 @@ import hashlib
 import json
 import time
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count, Max
 from django.db.models.signals import post_delete, post_save
 
@@ -66,6 +66,8 @@ def hit_rows(pks):
     pks = [int(pk) for pk in pks]
     if not pks:
         return {}
+    # The database the ORM would read essays from (a replica, config.routers).
+    connection = connections[router.db_for_read(Essay)]
     qn = connection.ops.quote_name
     fields = ", ".join(qn(f) for f in ("id", "number", "title", "paragraphs"))
     sql = (f"SELECT {fields} FROM {qn(Essay._meta.db_table)} "

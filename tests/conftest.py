@@ -6,6 +6,9 @@ import pytest
 
 from search.backends import BACKENDS
 
+# A real PostgreSQL server for the tests that need one, and --postgres.
+pytest_plugins = ["tests.postgres_support"]
+
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_7229694e1c405891.txt"
 SEED_TITLE = "让抓落实成为党员干部的鲜明特质"
 

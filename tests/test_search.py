@@ -211,7 +211,10 @@ def test_hit_rows_read_what_the_orm_reads():
                        [json.dumps(rows[0].paragraphs), rows[0].pk])
     number, title, paragraphs, digest = documents.hit_rows([rows[0].pk])[rows[0].pk]
     assert (number, title, paragraphs) == (3, "行一", rows[0].paragraphs)
-    assert digest != documents.digest(Essay.objects.get(pk=rows[0].pk))
+    if connection.vendor == "sqlite":
+        assert digest != documents.digest(Essay.objects.get(pk=rows[0].pk))
+    else:  # PostgreSQL's jsonb keeps no escapes: what it gives back is the text the digest encodes
+        assert digest == documents.digest(Essay.objects.get(pk=rows[0].pk))
     [hit] = service.search('"第二段"').hits
     assert [s.text for s in hit.snippets] == ["第二段 \u3000 空格"]
 
