@@ -61,6 +61,10 @@ class WhooshBackend(SearchBackend):
         ids = view.ids
         return [ids[d] for d in bitsets.to_list(query.answer_bits(view, parsed, within))], view
 
+    def ranked_ids(self, parsed, sort="relevance", within=None):
+        view = self.index.view()
+        return query.ranked_ids(view, parsed, sort, within), view
+
     def stats(self):
         view = self.index.view()
         return {"live_docs": len(view.live), "segments": len(view.segments),

@@ -1,0 +1,199 @@
+"""The concordance as the site shows it (re-exported by search.service):
+one page of rows, the exact total and the neighbour words of a query's
+whole answer, or every row in turn for an export.
+
+search.concordance is the pure core (the occurrence rule, sorts,
+neighbours, display); this module runs a query for it. The essay order is
+the search's own (backend.ranked_ids: relevance, ties as the search breaks
+them); the folded text is the index's (Generation.folded_parts), so the
+rows are exactly the occurrences the answer was matched on.
+
+The work stays bounded for a huge answer: the total is a sum of per-essay
+counts (str.count where it can); the default sort pages through those
+counts and lists the occurrences of the page's essays only; the full row
+list is built only when a sort (left, right, date) or a neighbour filter
+needs it. Neighbour words (jieba over NEIGHBOUR_ROWS rows at most) are
+kept per index state, query and filter. Only the rows shown (or exported)
+are read from the database and mapped back to their original text.
+"""
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.urls import reverse
+
+from . import concordance, documents, research
+from .backends.base import Within
+from .documents import PartialDate
+from .indexing import ensure_index
+from .syntax import QueryError, parse_query
+
+MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 50
+SORT_LABELS = {"essay": "按文章（搜索顺序）", "left": "按左侧语境", "right": "按右侧语境", "date": "按发表日期"}
+
+
+class ConcordanceError(QueryError):
+    """A request the concordance cannot answer: the message for the user
+    and a stable English `code` for the API."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+NO_POSITIVE_TERMS = ("这个查询只有排除词（-…），没有要查找的词，所以没有可以逐条列出的出现位置。"
+                     "请至少写一个要查找的词或一段原文。")
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    side: str  # 'left' or 'right'
+    word: str
+
+
+def check(sort, page, per_page, width):
+    """Raise ConcordanceError unless the arguments are in range."""
+    if sort not in concordance.SORTS:
+        raise ConcordanceError("排序方式只能是 essay（按文章）、left（按左侧语境）、right（按右侧语境）或 date（按发表日期）。",
+                               "invalid_sort")
+    if type(page) is not int or not 1 <= page <= 100_000:
+        raise ConcordanceError("页码须是 1 到 100000 的整数。", "invalid_page")
+    if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ConcordanceError(f"每页条数须是 1 到 {MAX_PER_PAGE} 的整数。", "invalid_per_page")
+    if type(width) is not int or not concordance.MIN_WIDTH <= width <= concordance.MAX_WIDTH:
+        raise ConcordanceError(f"语境宽度须是 {concordance.MIN_WIDTH} 到 {concordance.MAX_WIDTH} 个字符。",
+                               "invalid_width")
+
+
+class Answer:
+    """A query's occurrences over its whole answer, in the order of one
+    sort, with what it takes to show any of them."""
+
+    def __init__(self, text, filters=None, sort="essay", neighbour=None, essay=None):
+        self.text = text
+        self.parsed = parse_query(text)
+        self.terms = research.occurrence_terms(self.parsed)
+        if not self.terms:
+            raise ConcordanceError(NO_POSITIVE_TERMS, "no_positive_terms")
+        self.sort, self.neighbour = sort, neighbour
+        self.table = research.metadata()
+        within = self.table.within(filters)
+        if essay is not None:
+            ids = frozenset({essay}) & (within.ids if within is not None else frozenset({essay}))
+            within = Within(f"{within.key if within else self.table.version}|essay={essay}", ids)
+        self.within = within
+        self.ids, self.generation = ensure_index().ranked_ids(self.parsed, "relevance", within)
+        self.folded = self.generation.folded_parts(self.ids)
+        self.ids = [i for i in self.ids if i in self.folded]
+        self.counts = {i: concordance.essay_count(self.folded[i], self.terms) for i in self.ids}
+        self._rows = None
+        if sort != "essay" or neighbour is not None:
+            self._rows = self._sorted(self.all_rows())
+        self.total = len(self._rows) if self._rows is not None else sum(self.counts.values())
+
+    def all_rows(self):
+        rows = concordance.occurrences(((i, self.folded[i]) for i in self.ids), self.terms)
+        if self.neighbour is not None:
+            side, word = self.neighbour.side, self.neighbour.word
+            rows = [o for o in rows if concordance.has_neighbour(self.folded[o.essay], o, side, word)]
+        return rows
+
+    def _sorted(self, rows):
+        dates = None
+        if self.sort == "date":
+            by_id = self.table.by_id
+            dates = {i: by_id[i].start.toordinal() for i in self.ids if i in by_id and by_id[i].start}
+        return concordance.sort_rows(rows, self.sort, self.folded, dates)
+
+    def slice(self, start, stop):
+        """The Occurrences at positions start…stop-1 of the order."""
+        if self._rows is not None:
+            return self._rows[start:stop]
+        out, seen = [], 0
+        for i in self.ids:
+            n = self.counts[i]
+            if n and seen + n > start:
+                got = concordance.occurrences([(i, self.folded[i])], self.terms)
+                out.extend(got[max(0, start - seen):stop - seen])
+                if seen + n >= stop:
+                    break
+            seen += n
+        return out
+
+    def neighbours(self):
+        """({"left": [[word, n], …], "right": […]}, rows counted), kept
+        per index state (Generation.shown) for this query and filter."""
+        cache = self.generation.shown
+        key = ("concordance-neighbours", tuple(self.terms), self.within.key if self.within else None,
+               self.neighbour)
+        got = cache.get(key) if cache is not None else None
+        if got is None:
+            rows = self._rows if self._rows is not None else self.all_rows()
+            got = concordance.neighbours(rows, self.folded)
+            if cache is not None:
+                cache.put(key, got)
+        return got
+
+    def shown(self, occs, width):
+        """The dicts of these Occurrences as shown: essay metadata, the
+        original text around the match, the link to the paragraph."""
+        originals = documents.hit_rows({o.essay for o in occs})
+        essay_url = _essay_urls()
+        q_param = quote(self.text, safe="/")
+        out = []
+        for occ in occs:
+            got = originals.get(occ.essay)
+            if got is None:  # deleted since the index was read
+                continue
+            number, title, paragraphs, _digest = got
+            original = title if occ.part == 0 else (paragraphs[occ.part - 1] if occ.part <= len(paragraphs) else "")
+            row = concordance.display(occ, original, width)
+            meta = self.table.by_id.get(occ.essay)
+            date = PartialDate.from_stored(meta.start, meta.precision) if meta else None
+            url = essay_url(occ.essay)
+            out.append({
+                "essay_id": occ.essay, "number": number, "title": title,
+                "date": date.iso() if date else None, "date_text": date.chinese() if date else "",
+                "source": meta.source if meta else "", "author": meta.author if meta else "",
+                "paragraph": occ.part, "offset": row.offset,
+                "left": row.left, "match": row.match, "right": row.right,
+                "url": documents.paragraph_url(url, occ.part, q_param) if occ.part else f"{url}?q={q_param}#main",
+            })
+        return out
+
+
+def concordance_page(text, filters=None, sort="essay", page=1, per_page=DEFAULT_PER_PAGE,
+                     width=concordance.DEFAULT_WIDTH, neighbour=None, essay=None, with_neighbours=True):
+    """One page of a query's concordance: {"query", "total", "page",
+    "per_page", "sort", "width", "rows", "neighbours", "neighbours_sampled"}
+    ("neighbours" None without `with_neighbours`). Raises ConcordanceError
+    or QueryError (a message for the user), IndexUnavailable."""
+    check(sort, page, per_page, width)
+    answer = Answer(text, filters, sort, neighbour, essay)
+    start = (page - 1) * per_page
+    rows = answer.shown(answer.slice(start, start + per_page), width)
+    neighbours, counted = answer.neighbours() if with_neighbours else (None, 0)
+    return {"query": text, "total": answer.total, "page": page, "per_page": per_page, "sort": sort,
+            "width": width, "rows": rows, "neighbours": neighbours,
+            "neighbours_sampled": counted < answer.total if with_neighbours else False}
+
+
+def concordance_rows(text, filters=None, sort="essay", width=concordance.DEFAULT_WIDTH, neighbour=None,
+                     essay=None, limit=None, batch=500):
+    """(total, an iterator of row dicts in order, at most `limit`), read
+    `batch` rows at a time, for an export."""
+    check(sort, 1, 1, width)
+    answer = Answer(text, filters, sort, neighbour, essay)
+    stop = answer.total if limit is None else min(limit, answer.total)
+
+    def rows():
+        for start in range(0, stop, batch):
+            yield from answer.shown(answer.slice(start, min(stop, start + batch)), width)
+
+    return answer.total, rows()
+
+
+def _essay_urls():
+    probe = "2147483647"
+    head, _probe, tail = reverse("essays:detail", args=[int(probe)]).rpartition(probe)
+    return lambda pk: f"{head}{int(pk)}{tail}"
