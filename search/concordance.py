@@ -166,10 +166,12 @@ class Row:
     right: str
 
 
-def display(occ, original, width=DEFAULT_WIDTH):
+def display(occ, original, width=DEFAULT_WIDTH, offsets=None):
     """The Row of `occ` in `original`, the part's text as stored: the
     match mapped back from folded to original positions, and `width`
-    original characters each side, cut at the part's edges."""
-    folded, start, end = analysis.fold_offsets(original)
+    original characters each side, cut at the part's edges. `offsets`:
+    analysis.fold_offsets(original), if the caller already has it (rows of
+    the same part share it)."""
+    folded, start, end = offsets or analysis.fold_offsets(original)
     s, e = start(occ.start), end(occ.start + occ.length - 1)
     return Row(occ.essay, occ.part, s, original[max(0, s - width):s], original[s:e], original[e:e + width])

@@ -13,7 +13,7 @@ from config.throttle import throttled_search
 
 from . import export, service
 from .forms import ConcordanceForm
-from .kwic import SORT_LABELS
+from .kwic import NEIGHBOUR_SAMPLE, SORT_LABELS
 from .views import FILTER_NAMES, UNAVAILABLE, _json, filter_query
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def concordance_page(request):
     form = ConcordanceForm(request.GET)
     q = request.GET.get("q", "")[:500]
     context = {"form": form, "q": q, "q_param": quote(q, safe="/"), "sort_labels": SORT_LABELS,
-               "export_cap": export.max_rows(),
+               "export_cap": export.max_rows(), "neighbour_sample": NEIGHBOUR_SAMPLE,
                "filter_pairs": [(n, v) for n in FILTER_NAMES for v in request.GET.getlist(n) if v.strip()]}
     if not form.is_valid():
         context["error"] = form.error_text()

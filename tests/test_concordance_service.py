@@ -352,3 +352,24 @@ def test_paged_essay_marks_are_numbered_across_pages(client, settings):
     assert '<mark id="m2">' in body and '<mark id="m3">' in body and '<mark id="m1">' not in body
     assert "page=3#m4" in body.replace("&amp;", "&") and 'data-before-url="/essays/' in body
     assert json.dumps  # the page's data attributes carry the neighbours' pages
+
+
+def test_an_essay_edited_after_indexing_keeps_its_rows(monkeypatch):
+    """Rows of an essay whose stored text no longer folds to what the index
+    matched are shown from the index's text, not mis-mapped (and never an
+    IndexError)."""
+    add()
+    one = Essay.objects.get(number=1)
+    from search import documents
+    real = documents.hit_rows
+
+    def edited(pks):
+        got = real(pks)
+        if one.pk in got:
+            number, title, paragraphs, digest = got[one.pk]
+            got[one.pk] = (number, title, ["短"] * len(paragraphs), digest)
+        return got
+
+    monkeypatch.setattr(documents, "hit_rows", edited)
+    rows = [r for r in all_rows("抓落实")["rows"] if r["essay_id"] == one.pk and r["paragraph"]]
+    assert [r["match"] for r in rows] == ["抓落实"] * 3
