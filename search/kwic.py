@@ -12,10 +12,14 @@ The work stays bounded for a huge answer: the total is a sum of per-essay
 counts (str.count where it can); the default sort pages through those
 counts and lists the occurrences of the page's essays only; the full row
 list is built only when a sort (left, right, date) or a neighbour filter
-needs it. Neighbour words (jieba over NEIGHBOUR_ROWS rows at most) are
-kept per index state, query and filter. Only the rows shown (or exported)
+needs it. Per-essay counts and neighbour words (jieba over
+NEIGHBOUR_SAMPLE rows at most) are kept per index state, query and filter
+(KEPT). Only the rows shown (or exported)
 are read from the database and mapped back to their original text.
 """
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -35,6 +39,40 @@ MAX_PER_PAGE = 200
 NEIGHBOUR_SAMPLE = 5_000
 DEFAULT_PER_PAGE = 50
 SORT_LABELS = {"essay": "按文章（搜索顺序）", "left": "按左侧语境", "right": "按右侧语境", "date": "按发表日期"}
+
+
+class Kept:
+    """What a concordance computed over a whole answer (per-essay counts,
+    neighbour words), kept for the index state it came from: the last
+    `size` answers, least recently used out. Apart from the ranked-answer
+    cache (ARCHIVE_SEARCH_CACHE) on purpose, as the term cache is: these
+    are the expensive part of a large answer (jieba, a count per essay),
+    small (a count per essay, 40 words), and paging through one answer or
+    exporting it after viewing it reuses them. The state is held weakly: a
+    replaced index state is not kept alive by an entry."""
+
+    def __init__(self, size=32):
+        self.size = size
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, generation, key):
+        with self._lock:
+            got = self._entries.get((id(generation), key))
+            if got is None or got[0]() is not generation:
+                return None
+            self._entries.move_to_end((id(generation), key))
+            return got[1]
+
+    def put(self, generation, key, value):
+        with self._lock:
+            self._entries[(id(generation), key)] = (weakref.ref(generation), value)
+            self._entries.move_to_end((id(generation), key))
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+KEPT = Kept()
 
 
 class ConcordanceError(QueryError):
@@ -97,13 +135,12 @@ class Answer:
         self.total = len(self._rows) if self._rows is not None else sum(self.counts.values())
 
     def _counts(self):
-        """essay id -> its occurrences, kept per index state (Generation
-        .shown) for this query and filter: a page of a large answer then
+        """essay id -> its occurrences, kept per index state (KEPT) for
+        this query and filter: a page of a large answer then
         costs no count. Borderless terms (most) are counted by str.count
         over the parts at C speed."""
-        cache = self.generation.shown
-        key = ("concordance-counts", tuple(self.terms), self.within.key if self.within else None)
-        got = cache.get(key) if cache is not None else None
+        key = ("counts", tuple(self.terms), self.within.key if self.within else None)
+        got = KEPT.get(self.generation, key)
         if got is not None:
             return got
         fast = [(t, scope, concordance.borderless(t)) for t, scope in self.terms]
@@ -118,8 +155,7 @@ class Answer:
                 else:
                     n += sum(len(concordance.positions(p, t)) for p in parts)
             counts[i] = n
-        if cache is not None:
-            cache.put(key, counts)
+        KEPT.put(self.generation, key, counts)
         return counts
 
     def all_rows(self):
@@ -153,16 +189,13 @@ class Answer:
 
     def neighbours(self):
         """({"left": [[word, n], …], "right": […]}, rows counted), kept
-        per index state (Generation.shown) for this query and filter."""
-        cache = self.generation.shown
-        key = ("concordance-neighbours", tuple(self.terms), self.within.key if self.within else None,
-               self.neighbour)
-        got = cache.get(key) if cache is not None else None
+        per index state (KEPT) for this query and filter."""
+        key = ("neighbours", tuple(self.terms), self.within.key if self.within else None, self.neighbour)
+        got = KEPT.get(self.generation, key)
         if got is None:
             rows = self._rows if self._rows is not None else self.all_rows()
             got = concordance.neighbours(rows, self.folded, _memo(analysis.words), NEIGHBOUR_SAMPLE)
-            if cache is not None:
-                cache.put(key, got)
+            KEPT.put(self.generation, key, got)
         return got
 
     def shown(self, occs, width):

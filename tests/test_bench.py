@@ -65,6 +65,10 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     assert result["memory_by"]["wide"]["workers"]
     assert result["startup_s"]
     assert all("first_s" in row for row in result["http_latency_nocache"]["api"])
+    # The concordance (result cache off): its cases answered, the export read back.
+    conc = result["concordance"]
+    assert [row["cls"] for row in conc["rows"]] == ["word", "word_left", "quote"]
+    assert conc["rows"][0]["total"] == conc["rows"][1]["total"] > 0 and conc["export"]["lines"] > 7
     # 4. the uploaded essay was found.
     assert result["upload"][0]["saved_to_found_s"] >= 0
 
@@ -72,6 +76,7 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     assert "## Targets" in text and "| target | measured |" in text
     assert re.search(r"exact counts .*\| (\d+)/\1 \| met", text)
     assert "**NO**" not in text
+    assert "a quotation's concordance, p95 ≤ 50 ms" in text and "CSV export of 100,000 rows" in text
     assert "after the wide mix (60 distinct queries)" in text
     # The work dir (corpus, data dirs, server log) is gone.
     assert not list(tmp_path.glob("run-*"))
