@@ -21,6 +21,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import islice
 from urllib.parse import quote
 
 from django.urls import reverse
@@ -37,6 +38,7 @@ MAX_PER_PAGE = 200
 # row (2,000 generated essays, 39,000 rows of 的: 4.5 s for every row), so
 # a first page of a frequent word stays under a second.
 NEIGHBOUR_SAMPLE = 5_000
+CHUNK = 500  # essays whose folded text is read at a time
 DEFAULT_PER_PAGE = 50
 SORT_LABELS = {"essay": "按文章（搜索顺序）", "left": "按左侧语境", "right": "按右侧语境", "date": "按发表日期"}
 
@@ -125,28 +127,36 @@ class Answer:
             ids = frozenset({essay}) & (within.ids if within is not None else frozenset({essay}))
             within = Within(f"{within.key if within else self.table.version}|essay={essay}", ids)
         self.within = within
-        self.ids, self.generation = ensure_index().ranked_ids(self.parsed, "relevance", within)
-        self.folded = self.generation.folded_parts(self.ids)
-        self.ids = [i for i in self.ids if i in self.folded]
-        self.counts = self._counts()
+        ids, self.generation = ensure_index().ranked_ids(self.parsed, "relevance", within)
+        self.counts = self._counts(ids)
+        self.ids = [i for i in ids if i in self.counts]
         self._rows = None
         if sort != "essay" or neighbour is not None:
-            self._rows = self._sorted(self.all_rows())
+            self._rows = self._listed()
         self.total = len(self._rows) if self._rows is not None else sum(self.counts.values())
 
-    def _counts(self):
-        """essay id -> its occurrences, kept per index state (KEPT) for
-        this query and filter: a page of a large answer then
-        costs no count. Borderless terms (most) are counted by str.count
-        over the parts at C speed."""
+    def _chunks(self, ids):
+        """(essay id, folded parts) of `ids` in order, read CHUNK essays at
+        a time: the folded text of a whole large answer is never held at
+        once (at 20,000 essays it is some 60 MB of strings)."""
+        for k in range(0, len(ids), CHUNK):
+            part = ids[k:k + CHUNK]
+            folded = self.generation.folded_parts(part)
+            yield from ((i, folded[i]) for i in part if i in folded)
+
+    def _counts(self, ids):
+        """essay id -> its occurrences (ids the index no longer holds left
+        out), kept per index state (KEPT) for this query and filter: a page
+        of a large answer then costs no count. Borderless terms (most) are
+        counted by str.count at C speed."""
         key = ("counts", tuple(self.terms), self.within.key if self.within else None)
         got = KEPT.get(self.generation, key)
         if got is not None:
             return got
         fast = [(t, scope, concordance.borderless(t)) for t, scope in self.terms]
         counts = {}
-        for i in self.ids:
-            parts, n = self.folded[i], 0
+        for i, parts in self._chunks(ids):
+            n = 0
             for t, scope, borderless in fast:
                 if scope == "title":
                     n += concordance.count_in(parts[0], t)
@@ -158,43 +168,89 @@ class Answer:
         KEPT.put(self.generation, key, counts)
         return counts
 
-    def all_rows(self):
-        rows = concordance.occurrences(((i, self.folded[i]) for i in self.ids), self.terms)
-        if self.neighbour is not None:
-            side, word = self.neighbour.side, self.neighbour.word
-            rows = [o for o in rows if concordance.has_neighbour(self.folded[o.essay], o, side, word)]
-        return rows
-
-    def _sorted(self, rows):
-        dates = None
-        if self.sort == "date":
-            by_id = self.table.by_id
-            dates = {i: by_id[i].start.toordinal() for i in self.ids if i in by_id and by_id[i].start}
-        return concordance.sort_rows(rows, self.sort, self.folded, dates)
+    def _listed(self):
+        """Every row (of the neighbour, if one is asked for) in the sort's
+        order, the sort keys made chunk by chunk as concordance.sort_rows
+        makes them (the same order)."""
+        keyed, side = [], self.neighbour.side if self.neighbour else None
+        word = self.neighbour.word if self.neighbour else None
+        words = _memo(analysis.words)
+        by_id = self.table.by_id
+        for i, parts in self._chunks([i for i in self.ids if self.counts[i]]):
+            for occ in concordance.occurrences([(i, parts)], self.terms):
+                if word is not None:
+                    near = (concordance.left_key(parts, occ, len(word))[::-1] if side == "left"
+                            else concordance.right_key(parts, occ, len(word)))
+                    # A neighbour word is a whole jieba word next to the
+                    # match, so the context must start (end) with it: the
+                    # cheap test first, jieba only for the rows that pass.
+                    if near != word or not concordance.has_neighbour(parts, occ, side, word, words):
+                        continue
+                if self.sort == "left":
+                    key = concordance.left_key(parts, occ, concordance.MAX_WIDTH)
+                elif self.sort == "right":
+                    key = concordance.right_key(parts, occ, concordance.MAX_WIDTH)
+                elif self.sort == "date":
+                    meta = by_id.get(i)
+                    key = (0, meta.start.toordinal()) if meta and meta.start else (1, 0)
+                else:
+                    key = 0
+                keyed.append((key, occ))
+        if self.sort != "essay":
+            keyed.sort(key=lambda pair: pair[0])  # stable: ties keep the essay order
+        return [occ for _key, occ in keyed]
 
     def slice(self, start, stop):
         """The Occurrences at positions start…stop-1 of the order."""
         if self._rows is not None:
             return self._rows[start:stop]
-        out, seen = [], 0
+        return list(islice(self.occurrences(start), stop - start))
+
+    def occurrences(self, start=0):
+        """The Occurrences in order from position `start` on (an export
+        walks the essays once)."""
+        if self._rows is not None:
+            yield from self._rows[start:]
+            return
+        seen, wanted = 0, []
         for i in self.ids:
             n = self.counts[i]
             if n and seen + n > start:
-                got = concordance.occurrences([(i, self.folded[i])], self.terms)
-                out.extend(got[max(0, start - seen):stop - seen])
-                if seen + n >= stop:
-                    break
-            seen += n
-        return out
+                wanted.append(i)
+            elif n:
+                seen += n
+        skip = start - seen
+        for i, parts in self._chunks(wanted):
+            got = concordance.occurrences([(i, parts)], self.terms)
+            yield from got[skip:] if skip else got
+            skip = 0
 
     def neighbours(self):
         """({"left": [[word, n], …], "right": […]}, rows counted), kept
-        per index state (KEPT) for this query and filter."""
+        per index state (KEPT) for this query and filter: over every row up
+        to NEIGHBOUR_SAMPLE, over an even sample of them beyond."""
         key = ("neighbours", tuple(self.terms), self.within.key if self.within else None, self.neighbour)
         got = KEPT.get(self.generation, key)
         if got is None:
-            rows = self._rows if self._rows is not None else self.all_rows()
-            got = concordance.neighbours(rows, self.folded, _memo(analysis.words), NEIGHBOUR_SAMPLE)
+            total = self.total
+            if total <= NEIGHBOUR_SAMPLE:
+                sample = list(self.occurrences())
+            else:
+                picks = [k * total // NEIGHBOUR_SAMPLE for k in range(NEIGHBOUR_SAMPLE)]
+                if self._rows is not None:
+                    sample = [self._rows[k] for k in picks]
+                else:
+                    wanted, sample = iter(picks), []
+                    nxt = next(wanted)
+                    for k, occ in enumerate(self.occurrences()):
+                        if k == nxt:
+                            sample.append(occ)
+                            nxt = next(wanted, None)
+                            if nxt is None:
+                                break
+            folded = self.generation.folded_parts(list(dict.fromkeys(o.essay for o in sample)))
+            counted, _n = concordance.neighbours(sample, folded, _memo(analysis.words), len(sample) or 1)
+            got = (counted, len(sample))
             KEPT.put(self.generation, key, got)
         return got
 
@@ -202,6 +258,7 @@ class Answer:
         """The dicts of these Occurrences as shown: essay metadata, the
         original text around the match, the link to the paragraph."""
         originals = documents.hit_rows({o.essay for o in occs})
+        index_text = self.generation.folded_parts(list({o.essay for o in occs}))
         essay_url = _essay_urls()
         q_param = quote(self.text, safe="/")
         out, offsets = [], {}
@@ -215,10 +272,11 @@ class Answer:
             if where not in offsets:
                 offsets.clear()  # rows come part by part in the essay order; one part's map is enough
                 offsets[where] = analysis.fold_offsets(original)
-            if offsets[where][0] == self.folded[occ.essay][occ.part]:
+            folded = index_text.get(occ.essay, ())
+            folded = folded[occ.part] if occ.part < len(folded) else ""
+            if offsets[where][0] == folded:
                 row = concordance.display(occ, original, width, offsets[where])
             else:  # edited since the index was read: show the text the index matched
-                folded = self.folded[occ.essay][occ.part]
                 end = occ.start + occ.length
                 row = concordance.Row(occ.essay, occ.part, occ.start, folded[max(0, occ.start - width):occ.start],
                                       folded[occ.start:end], folded[end:end + width])
@@ -261,8 +319,12 @@ def concordance_rows(text, filters=None, sort="essay", width=concordance.DEFAULT
     stop = answer.total if limit is None else min(limit, answer.total)
 
     def rows():
-        for start in range(0, stop, batch):
-            yield from answer.shown(answer.slice(start, min(stop, start + batch)), width)
+        occs = islice(answer.occurrences(), stop)
+        while True:
+            got = list(islice(occs, batch))
+            if not got:
+                return
+            yield from answer.shown(got, width)
 
     return answer.total, rows()
 

@@ -97,11 +97,20 @@ def test_overlaps_and_titles_count():
     assert by_essay[one] == [0, 0, 1, 1]  # 哈哈哈 in the title and in paragraph 1: two each
 
 
-def test_paging_through_equals_one_page_of_all():
+def test_paging_through_equals_one_page_of_all(monkeypatch):
     add()
     whole = all_rows("抓落实")["rows"]
     paged = [r for p in range(1, 6) for r in service.concordance("抓落实", page=p, per_page=4)["rows"]]
     assert paged == whole
+    from search import kwic
+    monkeypatch.setattr(kwic, "CHUNK", 2)  # the folded text read two essays at a time: the same rows
+    monkeypatch.setattr(kwic, "KEPT", kwic.Kept())
+    assert [r for p in range(1, 6) for r in service.concordance("抓落实", page=p, per_page=4)["rows"]] == whole
+    monkeypatch.setattr(kwic, "NEIGHBOUR_SAMPLE", 3)  # an even sample of three rows
+    monkeypatch.setattr(kwic, "KEPT", kwic.Kept())
+    got = service.concordance("抓落实")
+    counted = [sum(n for _w, n in got["neighbours"][side]) for side in ("left", "right")]
+    assert got["neighbours_sampled"] and max(counted) <= 3 < got["total"] and sum(counted) > 0
     assert service.concordance("抓落实", page=99, per_page=4)["rows"] == []
 
 
@@ -290,17 +299,17 @@ def read_export(client, fmt="csv", **params):
     return header, lines[start], [line for line in lines[start + 1:] if not line[0].startswith("#")], lines
 
 
-@pytest.mark.parametrize("fmt", ["csv", "tsv"])
-def test_export_holds_every_row_and_the_header_lines(client, fmt):
+@pytest.mark.parametrize("fmt,sort", [("csv", "left"), ("tsv", "left"), ("csv", "essay"), ("tsv", "date")])
+def test_export_holds_every_row_and_the_header_lines(client, fmt, sort):
     add()
-    header, columns, rows, _lines = read_export(client, fmt, sort="left", source="求是")
-    expected = service.concordance("抓落实", sort="left", per_page=200, filters={"source": ["求是"]})
+    header, columns, rows, _lines = read_export(client, fmt, sort=sort, source="求是")
+    expected = service.concordance("抓落实", sort=sort, per_page=200, filters={"source": ["求是"]})
     assert columns == ["essay_id", "number", "title", "date", "source", "author", "paragraph", "left", "match",
                        "right", "url"]
     assert [(int(r[0]), int(r[6]), r[7], r[8], r[9]) for r in rows] == \
         [(r["essay_id"], r["paragraph"], r["left"], r["match"], r["right"]) for r in expected["rows"]]
     labels = dict(line[:2] for line in header)
-    assert labels["# 查询 query"] == "抓落实" and labels["# 排序 sort"] == "left"
+    assert labels["# 查询 query"] == "抓落实" and labels["# 排序 sort"] == sort
     assert labels["# 总数 total"] == str(expected["total"]) and "source=" in labels["# 筛选 filters"]
     assert "# 导出时间 exported" in labels and "# 截断 cut" not in labels
 
