@@ -40,7 +40,7 @@ MAX_PER_PAGE = 200
 NEIGHBOUR_SAMPLE = 5_000
 CHUNK = 500  # essays whose folded text is read at a time
 DEFAULT_PER_PAGE = 50
-SORT_LABELS = {"essay": "按文章（搜索顺序）", "left": "按左侧语境", "right": "按右侧语境", "date": "按发表日期"}
+SORT_LABELS = {"essay": "按文章（搜索顺序）", "left": "按左侧语境", "right": "按右侧语境", "date": "按发表日期（旧→新）"}
 
 
 class Kept:
