@@ -194,7 +194,9 @@ def test_neighbours_equal_jieba_over_the_brute_force_contexts_and_narrow():
     assert narrowed["total"] == n and all(fold(r["left"]).endswith(word) for r in narrowed["rows"])
 
 
-def test_ranked_ids_equal_paging_through_search():
+def test_ranked_ids_equal_paging_through_search(monkeypatch):
+    from search.backends.whoosh import query
+    monkeypatch.setattr(query, "RANK_AHEAD", 5)  # a first page ranked 5 deep: the whole answer is deeper
     add([(i, f"篇{i}", ["落实工作。" * (i % 4 + 1) if i % 3 else "别的。"], None, "") for i in range(1, 41)])
     for sort in ("relevance", "number", "newest"):
         for query in ("落实", "落实 工作", '"落实工作"'):
