@@ -39,6 +39,9 @@ MAX_PER_PAGE = 200
 # a first page of a frequent word stays under a second.
 NEIGHBOUR_SAMPLE = 5_000
 CHUNK = 500  # essays whose folded text is read at a time
+# Most rows sort=left / right will sort (the list and its keys are held in
+# memory: some 20 MB at the cap); beyond, a message asks for a narrower query.
+MAX_SORTED_ROWS = 200_000
 DEFAULT_PER_PAGE = 50
 SORT_LABELS = {"essay": "按文章（搜索顺序）", "left": "按左侧语境", "right": "按右侧语境", "date": "按发表日期（旧→新）"}
 
@@ -130,8 +133,19 @@ class Answer:
         ids, self.generation = ensure_index().ranked_ids(self.parsed, "relevance", within)
         self.counts = self._counts(ids)
         self.ids = [i for i in ids if i in self.counts]
+        if sort == "date":
+            # Rows by their essay's date, ties in the answer's order, are the
+            # essays in that order, each with its rows in place: paged through
+            # the counts like sort=essay, with no list of rows.
+            by_id = self.table.by_id
+            self.ids.sort(key=lambda i: (0, by_id[i].start.toordinal()) if i in by_id and by_id[i].start else (1, 0))
         self._rows = None
-        if sort != "essay" or neighbour is not None:
+        if sort in ("left", "right") or neighbour is not None:
+            listed = sum(self.counts.values())
+            if sort in ("left", "right") and listed > MAX_SORTED_ROWS:
+                raise ConcordanceError(
+                    f"这个查询共有 {listed} 处出现，超过按语境排序的上限 {MAX_SORTED_ROWS} 处。"
+                    "请加上筛选条件（日期、来源等）或换一个更具体的词，或按文章、按日期排序。", "too_many_rows")
             self._rows = self._listed()
         self.total = len(self._rows) if self._rows is not None else sum(self.counts.values())
 
@@ -175,7 +189,6 @@ class Answer:
         keyed, side = [], self.neighbour.side if self.neighbour else None
         word = self.neighbour.word if self.neighbour else None
         words = _memo(analysis.words)
-        by_id = self.table.by_id
         for i, parts in self._chunks([i for i in self.ids if self.counts[i]]):
             for occ in concordance.occurrences([(i, parts)], self.terms):
                 if word is not None:
@@ -187,16 +200,13 @@ class Answer:
                     if near != word or not concordance.has_neighbour(parts, occ, side, word, words):
                         continue
                 if self.sort == "left":
-                    key = concordance.left_key(parts, occ, concordance.MAX_WIDTH)
+                    key = concordance.left_key(parts, occ, concordance.SORT_WIDTH)
                 elif self.sort == "right":
-                    key = concordance.right_key(parts, occ, concordance.MAX_WIDTH)
-                elif self.sort == "date":
-                    meta = by_id.get(i)
-                    key = (0, meta.start.toordinal()) if meta and meta.start else (1, 0)
-                else:
+                    key = concordance.right_key(parts, occ, concordance.SORT_WIDTH)
+                else:  # essay or date: the order of self.ids
                     key = 0
                 keyed.append((key, occ))
-        if self.sort != "essay":
+        if self.sort in ("left", "right"):
             keyed.sort(key=lambda pair: pair[0])  # stable: ties keep the essay order
         return [occ for _key, occ in keyed]
 

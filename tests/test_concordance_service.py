@@ -135,9 +135,9 @@ def test_each_sort_is_a_sort_of_the_brute_force_rows(sort):
         return [fold(e.title)] + [fold(p) for p in e.paragraphs]
 
     if sort == "left":
-        key = lambda r: parts(r[0])[r[1]][max(0, r[2] - 100):r[2]][::-1]  # noqa: E731
+        key = lambda r: parts(r[0])[r[1]][max(0, r[2] - 32):r[2]][::-1]  # noqa: E731
     elif sort == "right":
-        key = lambda r: parts(r[0])[r[1]][r[2] + 3:r[2] + 103]  # noqa: E731
+        key = lambda r: parts(r[0])[r[1]][r[2] + 3:r[2] + 35]  # noqa: E731
     else:
         key = lambda r: (essays[r[0]].date_start is None, essays[r[0]].date_start or datetime.date.min)  # noqa: E731
     expected = sorted(expected, key=key)
@@ -214,6 +214,18 @@ def test_bad_arguments_are_refused(kwargs, code):
     with pytest.raises(service.ConcordanceError) as err:
         service.concordance("抓落实", **kwargs)
     assert err.value.code == code
+
+
+def test_a_context_sort_past_its_cap_is_refused_with_a_message(monkeypatch, client):
+    add()
+    from search import kwic
+    monkeypatch.setattr(kwic, "MAX_SORTED_ROWS", 5)
+    with pytest.raises(service.ConcordanceError) as err:
+        service.concordance("抓落实", sort="left")
+    assert err.value.code == "too_many_rows" and "上限 5 处" in str(err.value)
+    assert service.concordance("抓落实", sort="date")["total"] > 5  # date and essay orders need no list
+    response = client.get("/api/concordance", {"q": "抓落实", "sort": "right"})
+    assert response.status_code == 400 and response.json()["code"] == "too_many_rows"
 
 
 def test_a_query_of_exclusions_only_is_refused():
