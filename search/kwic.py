@@ -10,12 +10,13 @@ rows are exactly the occurrences the answer was matched on.
 
 The work stays bounded for a huge answer: the total is a sum of per-essay
 counts (str.count where it can); the default sort pages through those
-counts and lists the occurrences of the page's essays only; the full row
-list is built only when a sort (left, right, date) or a neighbour filter
-needs it. Per-essay counts and neighbour words (jieba over
+counts and lists the occurrences of the page's essays only (sort=date
+reorders the essays and does the same); the full row list is built only
+when sort=left / right or a neighbour filter needs it, up to
+MAX_SORTED_ROWS. Per-essay counts and neighbour words (jieba over
 NEIGHBOUR_SAMPLE rows at most) are kept per index state, query and filter
-(KEPT). Only the rows shown (or exported)
-are read from the database and mapped back to their original text.
+(KEPT). Only the rows shown (or exported) are read from the database and
+mapped back to their original text.
 """
 import threading
 import weakref
@@ -239,7 +240,8 @@ class Answer:
         """({"left": [[word, n], …], "right": […]}, rows counted), kept
         per index state (KEPT) for this query and filter: over every row up
         to NEIGHBOUR_SAMPLE, over an even sample of them beyond."""
-        key = ("neighbours", tuple(self.terms), self.within.key if self.within else None, self.neighbour)
+        # The sort is part of the key: a sample is taken in the sort's order.
+        key = ("neighbours", tuple(self.terms), self.within.key if self.within else None, self.neighbour, self.sort)
         got = KEPT.get(self.generation, key)
         if got is None:
             total = self.total
@@ -250,19 +252,29 @@ class Answer:
                 if self._rows is not None:
                     sample = [self._rows[k] for k in picks]
                 else:
-                    wanted, sample = iter(picks), []
-                    nxt = next(wanted)
-                    for k, occ in enumerate(self.occurrences()):
-                        if k == nxt:
-                            sample.append(occ)
-                            nxt = next(wanted, None)
-                            if nxt is None:
-                                break
+                    sample = self._picked(picks)
             folded = self.generation.folded_parts(list(dict.fromkeys(o.essay for o in sample)))
             counted, _n = concordance.neighbours(sample, folded, _memo(analysis.words), len(sample) or 1)
             got = (counted, len(sample))
             KEPT.put(self.generation, key, got)
         return got
+
+    def _picked(self, picks):
+        """The Occurrences at these ascending positions of the essay-paged
+        order, found through the counts: only the essays holding a pick
+        are read and scanned."""
+        local, seen, k = {}, 0, 0
+        for i in self.ids:
+            n = self.counts[i]
+            while k < len(picks) and picks[k] < seen + n:
+                local.setdefault(i, []).append(picks[k] - seen)
+                k += 1
+            seen += n
+        out = []
+        for i, parts in self._chunks(list(local)):
+            got = concordance.occurrences([(i, parts)], self.terms)
+            out.extend(got[j] for j in local[i])
+        return out
 
     def shown(self, occs, width):
         """The dicts of these Occurrences as shown: essay metadata, the

@@ -111,6 +111,11 @@ def test_paging_through_equals_one_page_of_all(monkeypatch):
     got = service.concordance("抓落实")
     counted = [sum(n for _w, n in got["neighbours"][side]) for side in ("left", "right")]
     assert got["neighbours_sampled"] and max(counted) <= 3 < got["total"] and sum(counted) > 0
+    from search import concordance
+    answer = kwic.Answer("抓落实")
+    rows = list(answer.occurrences())
+    folded = answer.generation.folded_parts(answer.ids)
+    assert got["neighbours"] == concordance.neighbours(rows, folded, analysis.words, 3)[0]  # the core's sample
     assert service.concordance("抓落实", page=99, per_page=4)["rows"] == []
 
 
