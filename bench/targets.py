@@ -66,6 +66,7 @@ def targets(r):
                 rows.append((f"search p95 ≤ 50 ms over HTTP, {CLASSES[cls]}, {endpoint} ({how_served})",
                              f"{v:,.1f} ms", m, how))
     rows += research_targets(r.get("research_nocache"))
+    rows += concordance_targets(r.get("concordance"))
     if queries:
         exact, total = exact_counts(r)
         m = "met" if exact == total else "**missed**"
@@ -154,3 +155,30 @@ def research_targets(rows):
             m, how = verdict(v, target, unit=" ms")
             out.append((f"{label} p95 ≤ {target:g} ms over HTTP (API, result cache off)", f"{v:,.1f} ms", m, how))
     return out
+CONCORDANCE_LIMITS = {"word": ("first page of the concordance of a word of ≥ 100,000 occurrences, p95", 150.0),
+                      "word_left": ("the same sorted by left context, p95", 500.0),
+                      "quote": ("a quotation's concordance, p95", 50.0)}
+
+
+def concordance_targets(c):
+    """Issue 16's targets (bench.http_phases.concordance, result cache off)."""
+    if not c:
+        return []
+    rows = []
+    for row in c["rows"]:
+        label, limit = CONCORDANCE_LIMITS[row["cls"]]
+        v = percentile(row["times_s"], 95) * 1000
+        m, how = verdict(v, limit, unit=" ms")
+        if row["cls"] == "word" and row["total"] < 100_000:
+            m, how = "–", f"only {row['total']:,} occurrences at this size"
+        rows.append((f"{label} ≤ {limit:.0f} ms over HTTP (result cache off)",
+                     f"{v:,.1f} ms ({row['total']:,} rows)", m, how))
+    e = c["export"]
+    lines = e["lines"] - 8  # the header lines and the columns
+    m, how = verdict(e["seconds"], 5.0, unit=" s")
+    if lines < e["cap"]:
+        m, how = "–", f"only {lines:,} rows at this size"
+    rows.append((f"CSV export of {e['cap']:,} rows ≤ 5 s", f"{e['seconds']:.2f} s ({lines:,} rows)", m, how))
+    m, how = verdict(e["rss_growth_mb"], 20.0, unit=" MB")
+    rows.append(("worker memory growth during that export ≤ 20 MB", f"{e['rss_growth_mb']:+.1f} MB", m, how))
+    return rows

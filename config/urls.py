@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from essays import views as essay_views
 from essays.feeds import LatestEssaysFeed
+from search import concordance_views
 from search import feeds as search_feeds
 from search import quotes as search_quotes
 from search import views as search_views
@@ -11,6 +12,8 @@ urlpatterns = [
     path("", include("essays.urls")),
     path("search/", search_views.search_page, name="search"),
     path("search/feed/", search_feeds.query_feed, name="search-feed"),
+    path("search/concordance/", concordance_views.concordance_page, name="search-concordance"),
+    path("api/concordance", concordance_views.concordance_api, name="api-concordance"),
     path("search/timeline/", search_views.timeline_page, name="search-timeline"),
     path("search/quote/", search_quotes.quote_page, name="search-quote"),
     path("api/timeline", search_views.timeline_api, name="api-timeline"),

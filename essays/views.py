@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 from search import service
-from search.service import highlighted_paragraphs
+from search.service import occurrence_marks
 
 from .citations import bibtex, gbt7714, ris, work_of
 from .forms import LIST_SORTS, EssayListForm
@@ -115,9 +115,12 @@ def essay_detail(request, pk):
     paginator = Paginator(essay.numbered_paragraphs(), settings.ESSAY_PARAGRAPHS_PER_PAGE)
     page = paginator.get_page(_page(request, settings.ESSAY_PARAGRAPHS_PER_PAGE) or 1)
     paged = paginator.num_pages > 1
+    paragraphs, marks = occurrence_marks(essay.title, essay.numbered_paragraphs(),
+                                         {n for n, _text in page.object_list}, query)
     return render(request, "essays/detail.html", {
         "essay": essay,
-        "paragraphs": highlighted_paragraphs(page.object_list, query),
+        "paragraphs": paragraphs,
+        "marks": _mark_links(essay, query, marks),
         "parallels": _parallels_by_paragraph(essay, compute=request.GET.get("parallels") == "1"),
         "parallel_min_chars": settings.PARALLEL_MIN_CHARS,
         "query": query,
@@ -130,6 +133,28 @@ def essay_detail(request, pk):
         "results_url": reverse("search") + "?" + urlencode({"q": query, **_results_params(back)}) if query else "",
         **_citation_context(request, essay),
     })
+
+
+def _mark_links(essay, query, marks):
+    """The essay page's 上一处 / 下一处 (search.service.occurrence_marks):
+    plain links to a mark (#m<k>, on this page or the page holding it), so
+    they work without JavaScript; static/js/occurrences.js steps from the
+    current one and adds the keys n / p."""
+    if marks is None:
+        return None
+    q_param = quote(query, safe="/")
+
+    def elsewhere(found):
+        if found is None:
+            return ""
+        number, k = found
+        return paragraph_url(essay.get_absolute_url(), number, q_param).rsplit("#", 1)[0] + f"#m{k}"
+
+    before, after = elsewhere(marks["before"]), elsewhere(marks["after"])
+    first, last = marks["first"], marks["last"]
+    return {**marks, "before_url": before, "after_url": after,
+            "next_url": f"#m{first}" if first else after, "prev_url": f"#m{last}" if last else before,
+            "concordance_url": reverse("search-concordance") + "?" + urlencode({"q": query, "essay": essay.pk})}
 
 
 RESULT_SORTS = ("relevance", "number", "newest")

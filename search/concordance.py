@@ -23,6 +23,10 @@ from . import analysis
 DEFAULT_WIDTH = 20
 MIN_WIDTH, MAX_WIDTH = 5, 100
 SORTS = ("essay", "left", "right", "date")
+# Folded characters that sort=left / right compare; rows alike over all of
+# them keep the answer's order. 32 tell a fixed phrase from loose use, and a
+# key of 100 would hold some 50 MB for 200,000 rows.
+SORT_WIDTH = 32
 NEIGHBOUR_WINDOW = 8  # folded characters segmented for a neighbour word
 NEIGHBOUR_ROWS = 50_000  # rows whose neighbours are counted; beyond, an even sample
 TOP_NEIGHBOURS = 20
@@ -98,18 +102,19 @@ def right_key(parts, occ, width=DEFAULT_WIDTH):
 
 def sort_rows(rows, sort, folded, dates=None):
     """`rows` (Occurrences in the answer's order) in the order `sort`
-    asks: 'essay' keeps it; 'left' and 'right' sort by the folded context
-    just before or after the match (nearest character first, so rows with
-    the same neighbour come together), ties in the answer's order; 'date'
+    asks: 'essay' keeps it; 'left' and 'right' sort by the SORT_WIDTH
+    folded characters just before or after the match (nearest character
+    first, so rows with the same neighbour come together), ties in the
+    answer's order; 'date'
     by the essay's publication date (`dates`: essay id -> sortable day or
     None; undated last), ties in the answer's order. `folded`: essay id ->
     folded parts."""
     if sort == "essay":
         return list(rows)
     if sort == "left":
-        return sorted(rows, key=lambda o: left_key(folded[o.essay], o, MAX_WIDTH))
+        return sorted(rows, key=lambda o: left_key(folded[o.essay], o, SORT_WIDTH))
     if sort == "right":
-        return sorted(rows, key=lambda o: right_key(folded[o.essay], o, MAX_WIDTH))
+        return sorted(rows, key=lambda o: right_key(folded[o.essay], o, SORT_WIDTH))
     if sort == "date":
         dates = dates or {}
         return sorted(rows, key=lambda o: (dates.get(o.essay) is None, dates.get(o.essay) or 0))
@@ -166,10 +171,12 @@ class Row:
     right: str
 
 
-def display(occ, original, width=DEFAULT_WIDTH):
+def display(occ, original, width=DEFAULT_WIDTH, offsets=None):
     """The Row of `occ` in `original`, the part's text as stored: the
     match mapped back from folded to original positions, and `width`
-    original characters each side, cut at the part's edges."""
-    folded, start, end = analysis.fold_offsets(original)
+    original characters each side, cut at the part's edges. `offsets`:
+    analysis.fold_offsets(original), if the caller already has it (rows of
+    the same part share it)."""
+    folded, start, end = offsets or analysis.fold_offsets(original)
     s, e = start(occ.start), end(occ.start + occ.length - 1)
     return Row(occ.essay, occ.part, s, original[max(0, s - width):s], original[s:e], original[e:e + width])

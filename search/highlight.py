@@ -6,22 +6,26 @@ from django.utils.safestring import mark_safe
 
 from .documents import paragraph_url
 
+from . import analysis, concordance
 from .snippets import find_spans
 from .syntax import QueryError, parse_query
 
 
-def marked_html(text, spans):
+def marked_html(text, spans, first_id=None):
     """`text` escaped, with each (start, end) span of `spans` (sorted, not
     overlapping) in <mark>. Built here rather than by a template loop over
     the pieces: a snippet page of 的 held some 800 pieces, and rendering them
     one template node at a time cost more than the search itself. (The
     standard library's escape: Django's is the same with a lazy-string
-    wrapper around it, which cost a third of this function's time.)"""
+    wrapper around it, which cost a third of this function's time.)
+    With `first_id` k, the marks are numbered <mark id="m<k>">, <mark id="m<k+1>">, …
+    (the essay page's 上一处 / 下一处 link to them)."""
     out, pos = [], 0
-    for start, end in spans:
+    for n, (start, end) in enumerate(spans):
         if start > pos:
             out.append(escape(text[pos:start]))
-        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        ident = "" if first_id is None else f' id="m{first_id + n}"'
+        out.append(f"<mark{ident}>{escape(text[start:end])}</mark>")
         pos = end
     if pos < len(text):
         out.append(escape(text[pos:]))
@@ -46,12 +50,14 @@ def snippet_items_html(url, q_param, snippets):
     return mark_safe("\n".join(items))
 
 
-def hit_items_html(hits, q_param):
+def hit_items_html(hits, q_param, concordance_url=""):
     """The <li> items of a results page's hits (titles and links escaped,
     snippets from snippet_items_html), as one string: a template loop over
     them cost a third of a results page's time, the strings a tenth of
     that (docs/SEARCH.md, "Hits"). `q_param` is the query,
-    quoted for a link, or empty (links without it)."""
+    quoted for a link, or empty (links without it). With `concordance_url`
+    (the concordance of this query, ending in '&'), "还有 N 处" links to the
+    essay's every occurrence there (`essay=<id>`)."""
     items = []
     for hit in hits:
         number = "—" if hit.number is None else hit.number
@@ -70,7 +76,10 @@ def hit_items_html(hits, q_param):
                 f'{count}</p>\n')
         if hit.snippets:
             item += f'<ul class="snippets">\n{snippet_items_html(hit.url, q_param, hit.snippets)}\n</ul>\n'
-            if hit.more:
+            if hit.more and concordance_url:
+                href = escape(f"{concordance_url}essay={hit.id}")
+                item += f'<p class="more"><a href="{href}">还有 {at_least}{hit.more} 处</a></p>\n'
+            elif hit.more:
                 item += f'<p class="more">还有 {at_least}{hit.more} 处</p>\n'
         items.append(item + "</li>")
     return mark_safe("\n".join(items))
@@ -93,3 +102,40 @@ def highlighted_paragraphs(numbered, query_text):
         spans = find_spans(text, terms) if terms else []
         out.append((number, marked_html(text, spans), bool(spans)))
     return out
+
+
+def occurrence_marks(title, numbered, shown, query_text):
+    """The essay page opened from a search: ([(number, html, matched)] of
+    the `shown` paragraph numbers (a page of the essay) with every mark
+    numbered across the whole essay (`m1`, `m2`, …), and what the page's
+    上一处 / 下一处 need: {"count": occurrences by the concordance's rule
+    (title included, overlaps counted), "marks": marks in the paragraphs
+    (overlapping occurrences are one mark), "first"/"last": the numbers of
+    this page's first and last mark (None if it has none), "before" /
+    "after": the paragraph holding the nearest mark on an earlier / later
+    page, with that mark's number}. Without a usable query: no marks, and
+    the second value None."""
+    try:
+        parsed = parse_query(query_text) if query_text.strip() else None
+    except QueryError:
+        parsed = None
+    terms = [(t.text, t.scope) for t in parsed.highlight_terms()] if parsed else []
+    if not terms:
+        return [(n, marked_html(t, []), False) for n, t in numbered if n in shown], None
+    body_terms = [t for t, scope in terms if scope == "all"]
+    count = concordance.essay_count([analysis.fold(title)], terms)
+    items, k, first, last, before, after = [], 1, None, None, None, None
+    for number, text in numbered:
+        count += sum(concordance.count_in(analysis.fold(text), t) for t in body_terms)
+        spans = find_spans(text, body_terms) if body_terms else []
+        if number in shown:
+            items.append((number, marked_html(text, spans, k), bool(spans)))
+            if spans:
+                first = k if first is None else first
+                last = k + len(spans) - 1
+        elif spans and not items:
+            before = (number, k + len(spans) - 1)
+        elif spans and after is None:
+            after = (number, k)
+        k += len(spans)
+    return items, {"count": count, "marks": k - 1, "first": first, "last": last, "before": before, "after": after}

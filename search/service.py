@@ -17,7 +17,8 @@ from .documents import PartialDate
 from .backends.base import MAX_PER_PAGE, EssayDoc, Hit, IndexUnavailable, SearchResult  # noqa: F401
 from .backends.base import SORTS as BACKEND_SORTS
 from .documents import essay_doc  # noqa: F401  (re-exported)
-from .highlight import highlighted_paragraphs  # noqa: F401  (re-exported for essays.views)
+from .highlight import highlighted_paragraphs, occurrence_marks  # noqa: F401  (re-exported for essays.views)
+from .kwic import ConcordanceError, Neighbour, concordance_page, concordance_rows  # noqa: F401  (re-exported)
 from .indexing import (create_index, ensure_index, get_backend, index_essays, index_exists,  # noqa: F401
                        index_stats, index_writable, indexed_digests, pending_essays, rebuild, remove_essays,
                        reset_index)
@@ -107,6 +108,11 @@ def search(text, sort="relevance", page=1, per_page=20, filters=None, with_facet
         kept.append(hit)
     result.hits = kept
     return result
+
+
+def concordance(text, filters=None, sort="essay", page=1, per_page=50, width=20, neighbour=None, essay=None):
+    """One page of the concordance of a query (search.kwic.concordance_page)."""
+    return concordance_page(text, filters, sort, page, per_page, width, neighbour, essay)
 
 
 def _check_page(page, per_page):

@@ -6,6 +6,7 @@ from urllib.parse import quote, urlencode
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from config.throttle import throttled_search
@@ -61,8 +62,11 @@ def search_page(request):
         result, error, status, _code = _run(form)
         context.update(result=result, error=error)
         if result is not None:
+            concordance = (f"{reverse('search-concordance')}?q={context['q_param']}&"
+                           f"{filter_query(request.GET)}") if result.query.highlight_terms() else ""
+            context["concordance_url"] = concordance
             context["hits_html"] = hit_items_html(result.hits, result_link_param(context["q_param"], result)
-                                                  if q else "")
+                                                  if q else "", concordance)
             context.update(pagination(result, context["q_param"], filter_query(request.GET)))
             context["facet_links"] = facet_links(result.facets, request.GET)
             context["filter_params"] = filter_query(request.GET)

@@ -28,7 +28,8 @@ def test_search_knows_essays_only_through_its_documents_adapter():
 def test_the_site_reaches_search_only_through_its_service_and_views():
     # bench.* may time search.analysis (jieba alone, the contract's fold);
     # bench.roaring measures the Whoosh backend's bitsets themselves.
-    allowed = {"search.service", "search.views", "search.feeds", "search.quotes", "search.analysis"}
+    allowed = {"search.service", "search.views", "search.concordance_views", "search.feeds", "search.quotes",
+               "search.analysis"}
     assert edges(lambda s: layer(s) in ("config", "bench", "core") and s != "bench.roaring",
                  lambda t: layer(t) in ("search", "search.backends") and t not in allowed) == []
     assert set(G["bench.roaring"]) - {"bench.common", "bench.generate", "bench.queries"} == {

@@ -69,6 +69,10 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     kinds = {(row["cls"], row["kind"]) for row in result["research_nocache"]}
     assert {(cls, kind) for cls in queries.CLASSES for kind in ("filtered", "facets", "no_facets")} <= kinds
     assert ("quote", "timeline") in kinds and ("word", "timeline_half") in kinds and result["half_word"]
+    # The concordance (result cache off): its cases answered, the export read back.
+    conc = result["concordance"]
+    assert [row["cls"] for row in conc["rows"]] == ["word", "word_left", "quote"]
+    assert conc["rows"][0]["total"] == conc["rows"][1]["total"] > 0 and conc["export"]["lines"] > 7
     # 4. the uploaded essay was found.
     assert result["upload"][0]["saved_to_found_s"] >= 0
 
@@ -76,6 +80,7 @@ def test_bench_end_to_end_at_toy_size(tmp_path):
     assert "## Targets" in text and "| target | measured |" in text
     assert re.search(r"exact counts .*\| (\d+)/\1 \| met", text)
     assert "**NO**" not in text
+    assert "a quotation's concordance, p95 ≤ 50 ms" in text and "CSV export of 100,000 rows" in text
     assert "after the wide mix (60 distinct queries)" in text
     assert "filtered search p95 ≤ 50 ms" in text and "facets add ≤ 10 ms" in text
     assert "timeline of a word in half the essays p95 ≤ 100 ms" in text

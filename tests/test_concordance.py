@@ -69,6 +69,13 @@ def test_random_texts_against_brute_force():
         assert c.count_in(text, term) == expected == len(c.positions(text, term))
 
 
+def test_context_sorts_compare_sort_width_characters_then_keep_the_answers_order():
+    same = "同" * c.SORT_WIDTH
+    essays = [(1, ["", "乙" + same + "抓落实"]), (2, ["", "甲" + same + "抓落实"])]
+    rows = c.occurrences(essays, [("抓落实", "all")])
+    assert [o.essay for o in c.sort_rows(rows, "left", dict(essays))] == [1, 2]  # 甲 < 乙 lies past the key
+
+
 @pytest.mark.parametrize("sort", ["left", "right"])
 def test_context_sorts_equal_a_sort_of_the_brute_force_rows(sort):
     terms = [("抓落实", "all"), ("正能量", "all")]
@@ -80,7 +87,8 @@ def test_context_sorts_equal_a_sort_of_the_brute_force_rows(sort):
     def key(r):
         pk, part, i, term = r
         f = fold(parts_of(*next((t, ps) for k, t, ps in ESSAYS if k == pk))[part])
-        return f[max(0, i - 100):i][::-1] if sort == "left" else f[i + len(term):i + len(term) + 100]
+        w = c.SORT_WIDTH
+        return f[max(0, i - w):i][::-1] if sort == "left" else f[i + len(term):i + len(term) + w]
 
     assert got == [(pk, part, i) for pk, part, i, _t in sorted(brute_rows, key=key)]
     # Rows with the same neighbouring character come out together.

@@ -20,7 +20,8 @@ backend-neutral research features (search.research):
   counts and pages stay exact, and a cached answer is keyed by `within.key`;
 - facets, timelines and the concordance: `matched_ids(parsed, within)`,
   the whole matched set (in no particular order) and the Generation it was
-  read from, whose `folded_parts` gives the folded text matching ran on.
+  read from, whose `folded_parts` gives the folded text matching ran on;
+  `ranked_ids(parsed, sort, within)`, the same set in the search's order.
 """
 from dataclasses import dataclass, field
 
@@ -182,6 +183,13 @@ class SearchBackend:
 
     def generation(self):
         """The current Generation (what the next answer would be read from)."""
+        raise NotImplementedError
+
+    def ranked_ids(self, parsed, sort="relevance", within=None):
+        """(ids, Generation): every essay id matching the parsed query (and
+        in `within`), in the order `search` pages through for this sort
+        (ties broken as it breaks them): what the concordance's essay
+        order needs over the whole answer. Raises QueryError for a bad sort."""
         raise NotImplementedError
 
     def stats(self):

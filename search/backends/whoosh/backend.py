@@ -64,6 +64,10 @@ class WhooshBackend(SearchBackend):
     def generation(self):
         return self.index.view()
 
+    def ranked_ids(self, parsed, sort="relevance", within=None):
+        view = self.index.view()
+        return query.ranked_ids(view, parsed, sort, within), view
+
     def stats(self):
         view = self.index.view()
         return {"live_docs": len(view.live), "segments": len(view.segments),

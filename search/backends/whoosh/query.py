@@ -148,6 +148,21 @@ def run_query(view, parsed, sort="relevance", page=1, per_page=20, within=None):
     return SearchResult(parsed, sort, page, per_page, ranked.count, hits)
 
 
+def ranked_ids(view, parsed, sort="relevance", within=None):
+    """Every matching essay id in the order run_query pages through: the
+    answer ranked as deep as it is long (kept in the view's result cache
+    like any ranked answer, so the search's own pages then reuse it)."""
+    if sort not in SORTS:
+        raise QueryError("未知的排序方式。")
+    key = (_query_key(parsed), sort, within.key if within is not None else None)
+    ranked = view.results.get(key)
+    if ranked is None or len(ranked.order) < ranked.count:
+        ranked = _rank(view, parsed, sort, max(view.size, 1), within)
+        view.results.put(key, ranked)
+    ids = view.ids
+    return [ids[d] for d in ranked.order]
+
+
 @dataclass(frozen=True)
 class _Ranked:
     """The first len(order) matches of a query in order, for a view's
