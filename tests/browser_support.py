@@ -108,3 +108,14 @@ def screenshot(page, request, suffix="", full_page=False):
     path = folder / f"{request.node.name}{suffix}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def open_at(open_page, width, **options):
+    """A page at the desktop (1280 px) or phone (390 px, touch) width."""
+    if width == "phone":
+        return open_page(viewport=PHONE, is_mobile=True, has_touch=True, **options)
+    return open_page(viewport=DESKTOP, **options)

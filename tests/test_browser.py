@@ -14,8 +14,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from .browser_support import (
-    KEYWORD, LONG_DIGITS, LONG_ESSAY, LONG_LATIN, QUOTE, QUOTE_ELSEWHERE, QUOTE_ESSAY,
+from .browser_support import (  # DESKTOP, PHONE: also imported from here by the other browser tests
+    DESKTOP, PHONE, KEYWORD, LONG_DIGITS, LONG_ESSAY, LONG_LATIN, QUOTE, QUOTE_ELSEWHERE, QUOTE_ESSAY,
     QUOTE_PARAGRAPH, create_essays, hostile_essay_bytes, normalize, screenshot, title_for,
 )
 from .conftest import essay_file
@@ -25,8 +25,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 INSTALL_HINT = ("run `make browser-deps` (as root: apt-get install chromium chromium-driver) "
                 "to install Debian's Chromium for the end-to-end browser tests")
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,16 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .browser_support import QUOTE_ESSAY, create_essays, screenshot
+from .browser_support import open_at, QUOTE_ESSAY, create_essays, screenshot
 from .test_browser import DESKTOP, PHONE, browser, open_page, texts  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def open_at(open_page, width, **options):  # noqa: F811
-    if width == "phone":
-        return open_page(viewport=PHONE, is_mobile=True, has_touch=True, **options)
-    return open_page(viewport=DESKTOP, **options)
 
 
 @pytest.fixture

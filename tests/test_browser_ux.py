@@ -11,19 +11,13 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from .browser_support import KEYWORD, create_essays, screenshot, title_for
+from .browser_support import open_at, KEYWORD, create_essays, screenshot, title_for
 from .conftest import essay_file
 from .test_browser import DESKTOP, PHONE, browser, open_page, texts  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
-
-
-def open_at(open_page, width, **options):  # noqa: F811
-    if width == "phone":
-        return open_page(viewport=PHONE, is_mobile=True, has_touch=True, **options)
-    return open_page(viewport=DESKTOP, **options)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from search import analysis, concordance as c
 
 from .support.oracle import fold
+from .support.oracle import occurrences as oracle_occurrences
 
 ESSAYS = [
     (1, "哈哈哈的标题：抓落实", ["哈哈哈，抓落实。", "要抓落实、抓落实，不能空谈。", "没有那个词。"]),
@@ -31,13 +32,8 @@ def brute(terms):
     out = []
     for pk, title, paragraphs in ESSAYS:
         for part, text in enumerate(parts_of(title, paragraphs)):
-            f = fold(text)
-            found = []
-            for k, (term, scope) in enumerate(terms):
-                if scope == "title" and part:
-                    continue
-                found += [(i, k, term) for i in range(len(f)) if f[i:i + len(term)] == term]
-            out += [(pk, part, i, term) for i, _k, term in sorted(found)]
+            admitted = [term for term, scope in terms if scope == "all" or not part]
+            out += [(pk, part, i, term) for i, term in oracle_occurrences(fold(text), admitted)]
     return out
 
 

@@ -16,6 +16,7 @@ from search import analysis, service
 from search.sync import batched_indexing
 
 from .support.oracle import fold
+from .support.oracle import occurrences as oracle_occurrences
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend")]
 
@@ -53,12 +54,8 @@ def brute(terms, order=None):
         if not all(any(t in (p if scope == "all" else parts[0]) for p in parts) for t, scope in terms):
             continue
         for part, f in enumerate(parts):
-            found = []
-            for k, (term, scope) in enumerate(terms):
-                if scope == "title" and part:
-                    continue
-                found += [(i, k, term) for i in range(len(f)) if f[i:i + len(term)] == term]
-            out += [(pk, part, i, term) for i, _k, term in sorted(found)]
+            admitted = [term for term, scope in terms if scope == "all" or not part]
+            out += [(pk, part, i, term) for i, term in oracle_occurrences(f, admitted)]
     return out
 
 
