@@ -12,12 +12,22 @@ SORT_LABELS = {"relevance": "相关度", "number": "序号", "newest": "最新�
                "date_asc": "发表日期（旧→新）"}
 
 
-class SearchForm(MetadataFilterForm):
-    """Errors speak of the field by its Chinese label, never its name."""
+class QueryForm(MetadataFilterForm):
+    """A query and the metadata filters: what the search, the timeline and
+    the concordance all take. Errors speak of the field by its Chinese label
+    (MetadataFilterForm.error_text), never its name."""
 
     q = forms.CharField(label="搜索词", required=False, max_length=MAX_QUERY_CHARS, strip=True,
                         error_messages={"max_length": f"搜索词最多 {MAX_QUERY_CHARS} 个字符，请缩短后再搜。",
                                         "null_characters_not_allowed": "搜索词不能含有空字符（\\x00）。"})
+
+    def error_code(self):
+        """A stable English code for API clients: `invalid_<field>` of the
+        first field in error."""
+        return f"invalid_{next(iter(self.errors), 'query')}"
+
+
+class SearchForm(QueryForm):
     sort = forms.ChoiceField(label="排序", required=False, choices=[(s, SORT_LABELS[s]) for s in SORTS],
                              error_messages={"invalid_choice": "排序方式只能是相关度、序号、最新收录或发表日期。"})
     page = forms.IntegerField(label="页码", required=False, min_value=1, max_value=100000,
@@ -37,24 +47,11 @@ class SearchForm(MetadataFilterForm):
     def clean_per_page(self):
         return self.cleaned_data.get("per_page") or 20
 
-    def error_text(self):
-        """All errors as one line for a message or a JSON body: each
-        message names its field in Chinese (the messages above)."""
-        return "；".join(" ".join(errs) for errs in self.errors.values())
 
-    def error_code(self):
-        """A stable English code for API clients: `invalid_<field>` of the
-        first field in error."""
-        return f"invalid_{next(iter(self.errors), 'query')}"
-
-
-class TimelineForm(MetadataFilterForm):
+class TimelineForm(QueryForm):
     """The timeline's parameters: the query, per year or month, counts or
     the rate per 100 dated essays."""
 
-    q = forms.CharField(label="搜索词", required=False, max_length=MAX_QUERY_CHARS, strip=True,
-                        error_messages={"max_length": f"搜索词最多 {MAX_QUERY_CHARS} 个字符，请缩短后再搜。",
-                                        "null_characters_not_allowed": "搜索词不能含有空字符（\\x00）。"})
     by = forms.ChoiceField(label="时间粒度", required=False, choices=[("year", "按年"), ("month", "按月")],
                            error_messages={"invalid_choice": "时间粒度只能是 year（按年）或 month（按月）。"})
     measure = forms.ChoiceField(label="显示", required=False,
@@ -67,19 +64,13 @@ class TimelineForm(MetadataFilterForm):
     def clean_measure(self):
         return self.cleaned_data.get("measure") or "essays"
 
-    def error_text(self):
-        return "；".join(" ".join(errs) for errs in self.errors.values())
 
-
-class ConcordanceForm(MetadataFilterForm):
+class ConcordanceForm(QueryForm):
     """The concordance's parameters (search.kwic): the query and filters,
     the sort, the context width, paging, one essay, a neighbour word and
     the export format. Errors name their field in Chinese; `error_code`
     gives the API's stable code."""
 
-    q = forms.CharField(label="搜索词", required=False, max_length=MAX_QUERY_CHARS, strip=True,
-                        error_messages={"max_length": f"搜索词最多 {MAX_QUERY_CHARS} 个字符，请缩短后再搜。",
-                                        "null_characters_not_allowed": "搜索词不能含有空字符（\\x00）。"})
     sort = forms.ChoiceField(label="排序", required=False, choices=list(kwic.SORT_LABELS.items()),
                              error_messages={"invalid_choice": "排序方式只能是 essay（按文章）、left（按左侧语境）、"
                                                                "right（按右侧语境）或 date（按发表日期）。"})
@@ -120,9 +111,3 @@ class ConcordanceForm(MetadataFilterForm):
             self.add_error("word", "按相邻词筛选须同时给出位置（side）和词（word）。")
         data["neighbour"] = kwic.Neighbour(side, word) if side and word else None
         return data
-
-    def error_text(self):
-        return "；".join(" ".join(errs) for errs in self.errors.values())
-
-    def error_code(self):
-        return f"invalid_{next(iter(self.errors), 'query')}"

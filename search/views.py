@@ -186,6 +186,22 @@ def _json(data, status=200):
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+def _timeline(form):
+    """(timeline, error message, http status, error code) of a TimelineForm."""
+    if not form.is_valid():
+        return None, form.error_text(), 400, form.error_code()
+    data = form.cleaned_data
+    if not data["q"]:
+        return None, "请提供搜索词。", 400, "missing_query"
+    try:
+        return service.timeline(data["q"], by=data["by"], filters=data["filters"]), None, 200, None
+    except service.QueryError as err:
+        return None, str(err), 400, "invalid_query"
+    except service.IndexUnavailable:
+        log.exception("search index unavailable")
+        return None, UNAVAILABLE, 503, "index_unavailable"
+
+
 @require_safe
 @throttled_search
 def timeline_page(request):
@@ -193,21 +209,11 @@ def timeline_page(request):
     query's essays and occurrences per year or month."""
     form = TimelineForm(request.GET)
     context = {"form": form, "q": request.GET.get("q", "")[:500]}
-    if not form.is_valid():
-        context["error"] = form.error_text()
-        return render(request, "search/timeline.html", context, status=400)
+    tl, error, status, _code = _timeline(form)
+    if tl is None:
+        context["error"] = error
+        return render(request, "search/timeline.html", context, status=status)
     data = form.cleaned_data
-    if not data["q"]:
-        context["error"] = "请提供搜索词。"
-        return render(request, "search/timeline.html", context, status=400)
-    try:
-        tl = service.timeline(data["q"], by=data["by"], filters=data["filters"])
-    except service.QueryError as err:
-        context["error"] = str(err)
-        return render(request, "search/timeline.html", context, status=400)
-    except service.IndexUnavailable:
-        context["error"] = UNAVAILABLE
-        return render(request, "search/timeline.html", context, status=503)
     measure = data["measure"]
     for b in tl["buckets"]:
         b["rate"] = round(100 * b["essays"] / b["essays_in_period"], 1) if b["essays_in_period"] else 0.0
@@ -222,18 +228,9 @@ def timeline_page(request):
 @throttled_search
 def timeline_api(request):
     """GET /api/timeline?q=…&by=year|month (and the search filters)."""
-    form = TimelineForm(request.GET)
-    if not form.is_valid():
-        return _json({"error": form.error_text(), "code": f"invalid_{next(iter(form.errors), 'query')}"}, 400)
-    data = form.cleaned_data
-    if not data["q"]:
-        return _json({"error": "请提供搜索词。", "code": "missing_query"}, 400)
-    try:
-        tl = service.timeline(data["q"], by=data["by"], filters=data["filters"])
-    except service.QueryError as err:
-        return _json({"error": str(err), "code": "invalid_query"}, 400)
-    except service.IndexUnavailable:
-        return _json({"error": UNAVAILABLE, "code": "index_unavailable"}, 503)
+    tl, error, status, code = _timeline(TimelineForm(request.GET))
+    if tl is None:
+        return _json({"error": error, "code": code}, status)
     origin = request.build_absolute_uri("/")[:-1]
     for key in ("first", "last"):
         if tl[key]:
